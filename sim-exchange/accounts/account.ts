@@ -1,0 +1,173 @@
+import { z } from 'zod';
+import type { Side } from '../engine/types.ts';
+import { emptyPosition, unrealised, type Position } from './position.ts';
+import { NANO_PER_USDT } from '../instruments.ts';
+
+/** What the control plane (or a config file) says about a new account. Fee rates as Bybit writes them. */
+export const AccountConfig = z
+  .object({
+    uid: z.number().int().positive().optional(),
+    apiKey: z.string().regex(/^[A-Za-z0-9_-]{6,64}$/, 'apiKey: 6-64 chars of [A-Za-z0-9_-]'),
+    secret: z.string().min(6).max(128),
+    /** USDT wallet balance as a decimal string, at most 8 decimals. */
+    balance: z.string().regex(/^\d{1,12}(\.\d{1,8})?$/, 'balance: a decimal string with at most 8 decimals'),
+    /** Negative = rebate. Bybit's default VIP0 linear rates. */
+    makerFeeRate: z.string().regex(/^-?0(\.\d{1,8})?$/).default('0.0002'),
+    takerFeeRate: z.string().regex(/^0(\.\d{1,8})?$/).default('0.00055'),
+    leverage: z.number().int().min(1).max(100).default(10),
+    readOnly: z.boolean().default(false),
+    label: z.string().max(64).default(''),
+  })
+  .strict();
+export type AccountConfig = z.infer<typeof AccountConfig>;
+export type AccountInput = z.input<typeof AccountConfig>;
+
+/** Open-order exposure on one symbol and side: leaves qty (lots) and its notional at the order prices (nano-USDT). */
+interface Exposure {
+  buyQty: number;
+  buyNotional: number;
+  sellQty: number;
+  sellNotional: number;
+}
+
+/** Exact decimal text (≤ 8 decimals) to nano-USDT. */
+export function usdtToNano(text: string): number {
+  const [int, frac = ''] = text.split('.');
+  return Number(int) * NANO_PER_USDT + Number(frac.padEnd(8, '0'));
+}
+
+export class Account {
+  readonly uid: number;
+  readonly apiKey: string;
+  readonly secret: string;
+  readonly readOnly: boolean;
+  readonly label: string;
+  readonly makerFeeRate: number;
+  readonly takerFeeRate: number;
+  readonly makerFeeText: string;
+  readonly takerFeeText: string;
+  readonly defaultLeverage: number;
+  /** Deposits in nano-USDT. Wallet balance = deposits + Σ realised − Σ fees. */
+  deposits: number;
+  readonly positions = new Map<string, Position>();
+  private readonly exposure = new Map<string, Exposure>();
+  /** Every orderLinkId this account ever used: Bybit requires them to be unique. */
+  readonly usedLinkIds = new Set<string>();
+  readonly createdTime: number;
+
+  constructor(uid: number, cfg: AccountConfig, now: number) {
+    this.uid = uid;
+    this.apiKey = cfg.apiKey;
+    this.secret = cfg.secret;
+    this.readOnly = cfg.readOnly;
+    this.label = cfg.label;
+    this.makerFeeText = cfg.makerFeeRate;
+    this.takerFeeText = cfg.takerFeeRate;
+    this.makerFeeRate = Number(cfg.makerFeeRate);
+    this.takerFeeRate = Number(cfg.takerFeeRate);
+    this.defaultLeverage = cfg.leverage;
+    this.deposits = usdtToNano(cfg.balance);
+    this.createdTime = now;
+  }
+
+  position(symbol: string, now: number): Position {
+    let p = this.positions.get(symbol);
+    if (!p) {
+      p = emptyPosition(this.defaultLeverage, now);
+      this.positions.set(symbol, p);
+    }
+    return p;
+  }
+
+  /** Deposits plus realised PnL minus fees, over all symbols (nano-USDT). */
+  walletBalance(): number {
+    let w = this.deposits;
+    for (const p of this.positions.values()) w += p.realisedGross - p.fees;
+    return w;
+  }
+
+  cumRealised(): number {
+    let r = 0;
+    for (const p of this.positions.values()) r += p.realisedGross - p.fees;
+    return r;
+  }
+
+  /** Adds (or, with negative numbers, removes) resting exposure when an order rests, fills, amends or cancels. */
+  expose(symbol: string, side: Side, qty: number, notional: number): void {
+    let e = this.exposure.get(symbol);
+    if (!e) {
+      e = { buyQty: 0, buyNotional: 0, sellQty: 0, sellNotional: 0 };
+      this.exposure.set(symbol, e);
+    }
+    if (side === 1) {
+      e.buyQty += qty;
+      e.buyNotional += notional;
+    } else {
+      e.sellQty += qty;
+      e.sellNotional += notional;
+    }
+  }
+
+  /**
+   * Initial margin of open orders on one symbol (nano-USDT), with an optional extra order included. Bybit's one-way
+   * rule, simplified: orders that would only close the position need no margin; of the two sides, the larger
+   * position-opening requirement counts (a two-sided quote can only fill into one direction at a time).
+   */
+  orderIM(symbol: string, extra?: { side: Side; qty: number; notional: number }): number {
+    const e = this.exposure.get(symbol) ?? { buyQty: 0, buyNotional: 0, sellQty: 0, sellNotional: 0 };
+    const p = this.positions.get(symbol);
+    const size = p?.size ?? 0;
+    const lev = p?.leverage ?? this.defaultLeverage;
+    let { buyQty, buyNotional, sellQty, sellNotional } = e;
+    if (extra) {
+      if (extra.side === 1) {
+        buyQty += extra.qty;
+        buyNotional += extra.notional;
+      } else {
+        sellQty += extra.qty;
+        sellNotional += extra.notional;
+      }
+    }
+    const opening = (qty: number, notional: number, closable: number): number =>
+      qty <= 0 ? 0 : (notional * Math.max(0, qty - closable)) / qty;
+    const buyOpen = opening(buyQty, buyNotional, Math.max(0, -size));
+    const sellOpen = opening(sellQty, sellNotional, Math.max(0, size));
+    return Math.round(Math.max(buyOpen, sellOpen) / lev);
+  }
+
+  positionIM(symbol: string): number {
+    const p = this.positions.get(symbol);
+    return p ? Math.round(Math.abs(p.cost) / p.leverage) : 0;
+  }
+
+  /**
+   * Margin summary over all symbols, with marks in ticks per symbol (fractional allowed). Bybit UTA:
+   * equity = wallet + uPnL; available = equity − position IM − order IM.
+   */
+  margin(marks: (symbol: string) => { mark: number; cashPerTickLot: number } | undefined, extra?: { symbol: string; side: Side; qty: number; notional: number }): MarginSummary {
+    const wallet = this.walletBalance();
+    let upl = 0;
+    let positionIM = 0;
+    let orderIM = 0;
+    const symbols = new Set<string>([...this.positions.keys(), ...this.exposure.keys()]);
+    if (extra) symbols.add(extra.symbol);
+    for (const s of symbols) {
+      const p = this.positions.get(s);
+      const m = marks(s);
+      if (p && m) upl += unrealised(p, m.mark, m.cashPerTickLot);
+      positionIM += this.positionIM(s);
+      orderIM += this.orderIM(s, extra && extra.symbol === s ? extra : undefined);
+    }
+    const equity = wallet + upl;
+    return { wallet, upl, equity, positionIM, orderIM, available: equity - positionIM - orderIM };
+  }
+}
+
+export interface MarginSummary {
+  readonly wallet: number;
+  readonly upl: number;
+  readonly equity: number;
+  readonly positionIM: number;
+  readonly orderIM: number;
+  readonly available: number;
+}

@@ -1,0 +1,236 @@
+import { timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyBaseLogger } from 'fastify';
+import { z } from 'zod';
+import type { Venue } from '../venue/venue.ts';
+import type { RateLimiter } from '../bybit-v5/rate-limit.ts';
+import { VenueError } from '../bybit-v5/errors.ts';
+import { price, qty, usdt, fracPrice, levelsJson, sideText } from '../bybit-v5/serialize.ts';
+import { avgEntryTicks, unrealised } from '../accounts/position.ts';
+import type { Execution } from '../accounts/ledger.ts';
+import { ControlError } from './errors.ts';
+import { seedStaticBook } from '../market/static-book.ts';
+import { toSteps } from '../bybit-v5/decimal.ts';
+
+/** Fixed extra response delay per channel, in ms (benchmarks; faults come later). Read on every response. */
+export interface ChannelDelays {
+  rest: number;
+  public: number;
+  private: number;
+  trade: number;
+}
+
+export interface ControlDeps {
+  readonly venue: Venue;
+  readonly token: string;
+  readonly delays: ChannelDelays;
+  readonly limiter: RateLimiter;
+  readonly logger?: FastifyBaseLogger | false;
+}
+
+const Delays = z
+  .object({
+    rest: z.number().int().min(0).max(60_000),
+    public: z.number().int().min(0).max(60_000),
+    private: z.number().int().min(0).max(60_000),
+    trade: z.number().int().min(0).max(60_000),
+  })
+  .partial()
+  .strict();
+
+const RateLimits = z.object({ limits: z.record(z.string().startsWith('/v5/'), z.number().int().min(1).max(1_000_000)) }).strict();
+
+const SeedBook = z
+  .object({
+    price: z.string(),
+    levels: z.number().int().min(1).max(1000).default(50),
+    stepTicks: z.number().int().min(1).max(10_000).default(1),
+    spreadTicks: z.number().int().min(1).max(10_000).default(1),
+    qty: z.string(),
+    depthGrowth: z.number().min(0).max(10).default(0.1),
+    uid: z.number().int().positive(),
+  })
+  .strict();
+
+/**
+ * The control plane: the bench's admin API on its own port, behind a bearer token, never on the venue port.
+ * Documented endpoint by endpoint in docs/control-plane.md.
+ */
+export function createControlApp(deps: ControlDeps): FastifyInstance {
+  const { venue } = deps;
+  const app = Fastify({ logger: deps.logger ?? false, disableRequestLogging: true, bodyLimit: 1 << 20 });
+  const expected = Buffer.from(`Bearer ${deps.token}`);
+
+  app.addHook('onRequest', async (req) => {
+    const got = Buffer.from(req.headers.authorization ?? '');
+    if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
+      throw new ControlError('CTRL_UNAUTHORIZED', 'send Authorization: Bearer <token> (the token printed when the venue started)');
+    }
+  });
+
+  app.setErrorHandler((err, _req, reply) => {
+    let e: ControlError;
+    if (err instanceof ControlError) e = err;
+    else if (err instanceof z.ZodError) e = new ControlError('CTRL_BAD_REQUEST', zodMessage(err));
+    else if (err instanceof VenueError) e = new ControlError('CTRL_BAD_REQUEST', `${err.retCode} ${err.retMsg}`);
+    else if ((err as { statusCode?: number }).statusCode === 400) e = new ControlError('CTRL_BAD_REQUEST', (err as Error).message);
+    else {
+      app.log.error({ err }, 'control plane error');
+      e = new ControlError('CTRL_INTERNAL', 'internal error');
+    }
+    void reply.code(e.http).send({ error: e.code, message: e.message });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send({ error: 'CTRL_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` });
+  });
+
+  const uidParam = (params: unknown): number => {
+    const uid = Number((params as { uid: string }).uid);
+    if (!venue.accounts.has(uid)) throw new ControlError('CTRL_NOT_FOUND', `no account ${String((params as { uid: string }).uid)}`);
+    return uid;
+  };
+  const symbolParam = (params: unknown): string => {
+    const symbol = (params as { symbol: string }).symbol;
+    if (!venue.instruments.has(symbol)) throw new ControlError('CTRL_NOT_FOUND', `no instrument ${symbol}`);
+    return symbol;
+  };
+
+  app.get('/health', async () => ({ ok: true, time: venue.clock.now(), seed: venue.seed }));
+
+  app.post('/accounts', async (req, reply) => {
+    const body = req.body as { uid?: number; apiKey?: string } | undefined;
+    if (body?.apiKey && venue.accountByKey(body.apiKey)) throw new ControlError('CTRL_CONFLICT', `apiKey ${body.apiKey} exists`);
+    if (body?.uid !== undefined && venue.accounts.has(body.uid)) throw new ControlError('CTRL_CONFLICT', `uid ${body.uid} exists`);
+    const acct = venue.createAccount((body ?? {}) as never);
+    void reply.code(201);
+    return accountView(venue, acct.uid);
+  });
+
+  app.get('/accounts', async () => ({ list: [...venue.accounts.keys()].map((uid) => accountView(venue, uid)) }));
+  app.get('/accounts/:uid', async (req) => accountView(venue, uidParam(req.params)));
+  app.get('/accounts/:uid/ledger', async (req) => {
+    const uid = uidParam(req.params);
+    const since = Number((req.query as { since?: string }).since ?? 0);
+    return { list: venue.ledger.of(uid).filter((e) => e.seq > since).map((e) => fillView(venue, e)) };
+  });
+  app.get('/ledger', async (req) => {
+    const since = Number((req.query as { since?: string }).since ?? 0);
+    return {
+      dropped: venue.ledger.dropped,
+      list: venue.ledger.entries().filter((e) => e.seq > since).map((e) => fillView(venue, e)),
+    };
+  });
+
+  app.get('/book/:symbol', async (req) => {
+    const symbol = symbolParam(req.params);
+    const depth = Math.min(1000, Math.max(1, Number((req.query as { depth?: string }).depth ?? 50) || 50));
+    const inst = venue.instrument(symbol);
+    const book = venue.book(symbol);
+    const mid = venue.mid(symbol);
+    return {
+      symbol,
+      seq: book.seq,
+      orders: book.size,
+      mid: mid === null ? null : fracPrice(inst, mid),
+      bids: levelsJson(inst, book.depth(1, depth)),
+      asks: levelsJson(inst, book.depth(-1, depth)),
+    };
+  });
+
+  app.post('/book/:symbol/seed', async (req) => {
+    const symbol = symbolParam(req.params);
+    const o = SeedBook.parse(req.body ?? {});
+    const inst = venue.instrument(symbol);
+    const mid = toSteps(o.price, inst.tick);
+    const lots = toSteps(o.qty, inst.lot);
+    if (!mid.ok) throw new ControlError('CTRL_BAD_REQUEST', `price: ${mid.why}`);
+    if (!lots.ok) throw new ControlError('CTRL_BAD_REQUEST', `qty: ${lots.why}`);
+    uidParam({ uid: String(o.uid) });
+    const placed = seedStaticBook(venue, { ...o, symbol, midTicks: mid.value, qtyLots: lots.value });
+    return { placed };
+  });
+
+  app.get('/delays', async () => deps.delays);
+  app.put('/delays', async (req) => {
+    Object.assign(deps.delays, Delays.parse(req.body ?? {}));
+    return deps.delays;
+  });
+
+  app.put('/rate-limits', async (req) => {
+    const { limits } = RateLimits.parse(req.body ?? {});
+    deps.limiter.setLimits(limits);
+    return { limits };
+  });
+
+  app.post('/reset', async () => {
+    venue.reset();
+    deps.limiter.reset();
+    Object.assign(deps.delays, { rest: 0, public: 0, private: 0, trade: 0 });
+    return { ok: true };
+  });
+
+  return app;
+}
+
+function accountView(venue: Venue, uid: number) {
+  const acct = venue.account(uid);
+  const m = venue.marginOf(uid);
+  const positions = [...acct.positions.entries()].map(([symbol, p]) => {
+    const inst = venue.instrument(symbol);
+    const mark = venue.mark(symbol);
+    return {
+      symbol,
+      size: (p.size < 0 ? '-' : '') + qty(inst, Math.abs(p.size)),
+      avgPrice: p.size === 0 ? '0' : fracPrice(inst, avgEntryTicks(p, inst.cashPerTickLot)),
+      realisedPnl: usdt(p.realisedGross),
+      fees: usdt(p.fees),
+      unrealisedPnl: mark === undefined ? '0' : usdt(unrealised(p, mark, inst.cashPerTickLot)),
+      leverage: p.leverage,
+    };
+  });
+  const openOrders = [...venue.orders.openOf(uid)].map((o) => {
+    const inst = venue.instrument(o.symbol);
+    return { orderId: o.orderId, orderLinkId: o.orderLinkId, symbol: o.symbol, side: sideText(o.side), price: price(inst, o.price), qty: qty(inst, o.qty), filled: qty(inst, o.filled), status: o.status };
+  });
+  return {
+    uid,
+    apiKey: acct.apiKey,
+    label: acct.label,
+    readOnly: acct.readOnly,
+    makerFeeRate: acct.makerFeeText,
+    takerFeeRate: acct.takerFeeText,
+    wallet: { balance: usdt(m.wallet), equity: usdt(m.equity), available: usdt(m.available), positionIM: usdt(m.positionIM), orderIM: usdt(m.orderIM), unrealisedPnl: usdt(m.upl) },
+    positions,
+    openOrders,
+    fills: venue.ledger.of(uid).length,
+  };
+}
+
+/** A ledger row: prices and money as decimal strings, the mid just before the fill included. */
+function fillView(venue: Venue, e: Execution) {
+  const inst = venue.instrument(e.symbol);
+  return {
+    seq: e.seq,
+    execId: e.execId,
+    time: e.time,
+    uid: e.uid,
+    symbol: e.symbol,
+    orderId: e.orderId,
+    orderLinkId: e.orderLinkId,
+    side: sideText(e.side),
+    price: price(inst, e.price),
+    qty: qty(inst, e.qty),
+    notional: usdt(e.notional),
+    fee: usdt(e.fee),
+    feeRate: String(e.feeRate),
+    isMaker: e.isMaker,
+    midBefore: e.midBefore === null ? null : fracPrice(inst, e.midBefore),
+    touchBefore: e.touchBefore === null ? null : price(inst, e.touchBefore),
+    takerSignedAt: e.takerSignedAt,
+    closedSize: qty(inst, e.closedSize),
+    realisedPnl: usdt(e.pnl),
+  };
+}
+
+function zodMessage(err: z.ZodError): string {
+  return err.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
+}

@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+/**
+ * `npm run sim -- [--host h] [--port p] [--control-port p] [--token t] [--seed n] [--config file.yaml]
+ *                [--price 60000] [--no-book] [--log-level warn]`
+ *
+ * Starts the simulated Bybit V5 venue and prints ONE JSON line on stdout when it is ready (the URLs of REST, each
+ * WebSocket path and the control plane). Logs go to stderr as pino JSON. SIGTERM or SIGINT shut it down cleanly.
+ */
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { startSim } from './server.ts';
+import { DEFAULT_CONFIG, HOUSE_ACCOUNT, loadConfig, type SimConfig } from './config.ts';
+import { seedStaticBook } from './market/static-book.ts';
+import { toSteps } from './bybit-v5/decimal.ts';
+
+const USAGE = `usage: npm run sim -- [--host 127.0.0.1] [--port 0] [--control-port 0] [--token T] [--seed N]
+                      [--config file.yaml] [--price 60000] [--no-book] [--log-level warn]`;
+
+function fail(msg: string): never {
+  process.stderr.write(`${msg}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function intFlag(v: string | undefined, name: string, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) fail(`--${name} must be an integer in ${min}..${max}, got "${v}"`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        host: { type: 'string', default: '127.0.0.1' },
+        port: { type: 'string' },
+        'control-port': { type: 'string' },
+        token: { type: 'string' },
+        seed: { type: 'string' },
+        config: { type: 'string' },
+        price: { type: 'string' },
+        'no-book': { type: 'boolean', default: false },
+        'log-level': { type: 'string', default: 'warn' },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  if (args.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  let config: SimConfig;
+  try {
+    config = args.config ? loadConfig(args.config) : DEFAULT_CONFIG;
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  const seed = intFlag(args.seed, 'seed', 0, 2 ** 32 - 1) ?? config.seed ?? 1;
+  const logger = pino({ level: args['log-level'] ?? 'warn', base: { seed } }, pino.destination(2));
+
+  const sim = await startSim({
+    host: args.host,
+    port: intFlag(args.port, 'port', 0, 65535) ?? 0,
+    controlPort: intFlag(args['control-port'], 'control-port', 0, 65535) ?? 0,
+    ...(args.token ? { token: args.token } : {}),
+    seed,
+    ...(config.instruments ? { instruments: config.instruments } : {}),
+    ...(config.rateLimits ? { rateLimits: config.rateLimits } : {}),
+    accounts: config.accounts ?? [],
+    logger,
+  });
+
+  const book = args['no-book'] ? null : config.staticBook;
+  if (book) {
+    const inst = sim.venue.instrument(book.symbol);
+    const mid = toSteps(args.price ?? book.price, inst.tick);
+    const lots = toSteps(book.qty, inst.lot);
+    if (!mid.ok) fail(`--price / staticBook.price: ${mid.why}`);
+    if (!lots.ok) fail(`staticBook.qty: ${lots.why}`);
+    const house = sim.venue.accountByKey(HOUSE_ACCOUNT.apiKey) ?? [...sim.venue.accounts.values()][0];
+    if (!house) fail('staticBook needs an account to provide liquidity');
+    seedStaticBook(sim.venue, { ...book, midTicks: mid.value, qtyLots: lots.value, uid: house.uid });
+  }
+
+  process.stdout.write(
+    `${JSON.stringify({
+      event: 'ready',
+      rest: sim.urls.rest,
+      ws: { public: sim.urls.wsPublic, private: sim.urls.wsPrivate, trade: sim.urls.wsTrade },
+      control: sim.urls.control,
+      token: sim.token,
+      seed,
+      accounts: [...sim.venue.accounts.values()].map((a) => ({ uid: a.uid, apiKey: a.apiKey, label: a.label })),
+    })}\n`,
+  );
+
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down');
+    sim.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,113 @@
+import type { AddressInfo } from 'node:net';
+import type { FastifyBaseLogger } from 'fastify';
+import { Venue } from './venue/venue.ts';
+import { SystemClock, type Clock } from './clock.ts';
+import { Rng } from './rng.ts';
+import { IdSource } from './ids.ts';
+import { DEFAULT_INSTRUMENTS, type InstrumentConfig } from './instruments.ts';
+import type { AccountInput } from './accounts/account.ts';
+import { RateLimiter, BYBIT_LINEAR_LIMITS, BYBIT_DEFAULT_LIMIT } from './bybit-v5/rate-limit.ts';
+import { createRestApp } from './bybit-v5/rest/http.ts';
+import { registerRoutes } from './bybit-v5/rest/routes.ts';
+import { attachWebSockets, type WsGateway } from './bybit-v5/ws/gateway.ts';
+import { createControlApp, type ChannelDelays } from './control/server.ts';
+
+export interface SimOptions {
+  host?: string;
+  /** Venue port (REST and WebSocket); 0 = any free port. */
+  port?: number;
+  controlPort?: number;
+  /** Bearer token of the control plane; generated from the seed when absent. */
+  token?: string;
+  seed?: number;
+  clock?: Clock;
+  instruments?: readonly InstrumentConfig[];
+  /** Per-endpoint rate limits overriding Bybit's (benchmarks raise them). */
+  rateLimits?: Record<string, number>;
+  accounts?: readonly AccountInput[];
+  logger?: FastifyBaseLogger | false;
+  /** Journal hook: every inbound request and WS frame in either direction. */
+  onTraffic?: (e: { channel: string; at: number; [k: string]: unknown }) => void;
+}
+
+export interface SimHandle {
+  readonly venue: Venue;
+  readonly gateway: WsGateway;
+  readonly delays: ChannelDelays;
+  readonly limiter: RateLimiter;
+  readonly token: string;
+  readonly urls: {
+    readonly rest: string;
+    readonly wsPublic: string;
+    readonly wsPrivate: string;
+    readonly wsTrade: string;
+    readonly control: string;
+  };
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the simulated venue: REST and the three WebSocket paths on one port, the control plane on another, both
+ * bound to 127.0.0.1 unless told otherwise.
+ */
+export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
+  const host = opts.host ?? '127.0.0.1';
+  const seed = opts.seed ?? 1;
+  const clock = opts.clock ?? new SystemClock();
+  const logger = opts.logger ?? false;
+  const venue = new Venue({ instruments: opts.instruments ?? DEFAULT_INSTRUMENTS, clock, seed });
+  const rng = new Rng(seed);
+  const token = opts.token ?? new IdSource(rng.fork('control-token')).uuid();
+  const delays: ChannelDelays = { rest: 0, public: 0, private: 0, trade: 0 };
+  const limiter = new RateLimiter({ ...BYBIT_LINEAR_LIMITS, ...opts.rateLimits }, BYBIT_DEFAULT_LIMIT);
+
+  for (const a of opts.accounts ?? []) venue.createAccount(a);
+
+  const keys = { byKey: (k: string) => venue.accountByKey(k) };
+  const rest = createRestApp({
+    keys,
+    clock,
+    limiter,
+    logger,
+    delayMs: () => delays.rest,
+    ...(opts.onTraffic ? { onRequest: opts.onTraffic } : {}),
+  });
+  let gateway: WsGateway | undefined;
+  registerRoutes(rest, venue, { bookUpdateId: (symbol) => gateway?.feed.updateId(symbol, 1000) ?? venue.book(symbol).seq });
+  await rest.app.listen({ host, port: opts.port ?? 0 });
+  gateway = attachWebSockets(rest.app.server, {
+    venue,
+    clock,
+    keys,
+    limiter,
+    ids: new IdSource(rng.fork('ws-conn-ids')),
+    delayMs: (channel) => delays[channel],
+    ...(logger ? { logger } : {}),
+    ...(opts.onTraffic ? { onMessage: opts.onTraffic } : {}),
+  });
+
+  const control = createControlApp({ venue, token, delays, limiter, logger });
+  await control.listen({ host, port: opts.controlPort ?? 0 });
+
+  const venuePort = (rest.app.server.address() as AddressInfo).port;
+  const controlPort = (control.server.address() as AddressInfo).port;
+  const base = `${host}:${venuePort}`;
+  return {
+    venue,
+    gateway,
+    delays,
+    limiter,
+    token,
+    urls: {
+      rest: `http://${base}`,
+      wsPublic: `ws://${base}/v5/public/linear`,
+      wsPrivate: `ws://${base}/v5/private`,
+      wsTrade: `ws://${base}/v5/trade`,
+      control: `http://${host}:${controlPort}`,
+    },
+    async close() {
+      await gateway?.close();
+      await Promise.all([rest.app.close(), control.close()]);
+    },
+  };
+}

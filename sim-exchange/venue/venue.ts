@@ -1,0 +1,552 @@
+import type { Side, OrderKind, TimeInForce, SmpPolicy, EngineEvent, RejectReason, CancelReason, MatchingEngine } from '../engine/types.ts';
+import { OrderBook } from '../engine/order-book.ts';
+import { Account, AccountConfig, type AccountInput } from '../accounts/account.ts';
+import { applyFill } from '../accounts/position.ts';
+import { Ledger, type Execution } from '../accounts/ledger.ts';
+import { makeInstrument, type Instrument, type InstrumentConfig } from '../instruments.ts';
+import { VenueError } from '../bybit-v5/errors.ts';
+import type { Clock } from '../clock.ts';
+import { Rng } from '../rng.ts';
+import { IdSource } from '../ids.ts';
+import { OrderStore, isOpen, type OrderRecord } from './orders.ts';
+import { MarketStats, type PublicTrade } from './market-stats.ts';
+
+/** A new order in integers, as the wire layer hands it over after parsing. */
+export interface PlaceRequest {
+  readonly symbol: string;
+  readonly side: Side;
+  readonly orderType: OrderKind;
+  /** Market orders are always IOC. */
+  readonly timeInForce: TimeInForce;
+  /** Ticks; required for Limit, ignored for Market. */
+  readonly price?: number | undefined;
+  readonly qty: number;
+  readonly orderLinkId?: string | undefined;
+  readonly reduceOnly?: boolean | undefined;
+  readonly smp?: SmpPolicy | undefined;
+  /** The request's X-BAPI-TIMESTAMP. */
+  readonly signedAt: number;
+}
+
+export interface OrderRef {
+  readonly symbol: string;
+  readonly orderId?: string | undefined;
+  readonly orderLinkId?: string | undefined;
+}
+
+export interface AmendRequest extends OrderRef {
+  readonly price?: number | undefined;
+  readonly qty?: number | undefined;
+}
+
+/** What changed for one account in one command. Listeners must read the records synchronously: they mutate later. */
+export interface AccountUpdate {
+  readonly orders: readonly OrderRecord[];
+  readonly executions: readonly Execution[];
+  readonly positions: readonly string[];
+  readonly wallet: boolean;
+}
+
+export interface VenueListener {
+  onAccountUpdate?(uid: number, update: AccountUpdate): void;
+  onTrades?(symbol: string, trades: readonly PublicTrade[]): void;
+}
+
+export interface VenueOptions {
+  readonly instruments: readonly InstrumentConfig[];
+  readonly clock: Clock;
+  readonly seed: number;
+  /** Self-trade policy when an order does not choose one (Bybit's smpType None). */
+  readonly smpDefault?: SmpPolicy;
+  readonly ledgerCap?: number;
+}
+
+export const MAX_OPEN_ORDERS_PER_SYMBOL = 500;
+
+/** Bybit's rejectReason and cancelType for each way an order can leave the engine. */
+const CANCEL_TEXT: Record<CancelReason, { rejectReason: string; cancelType: string }> = {
+  user: { rejectReason: 'EC_PerCancelRequest', cancelType: 'CancelByUser' },
+  post_only: { rejectReason: 'EC_PostOnlyWillTakeLiquidity', cancelType: 'UNKNOWN' },
+  ioc_remainder: { rejectReason: 'EC_NoImmediateQtyToFill', cancelType: 'UNKNOWN' },
+  fok_unfilled: { rejectReason: 'EC_CancelForNoFullFill', cancelType: 'UNKNOWN' },
+  smp: { rejectReason: 'EC_BySelfMatch', cancelType: 'CancelBySmp' },
+  external: { rejectReason: 'EC_PerCancelRequest', cancelType: 'CancelByAdmin' },
+};
+
+/** Engine refusals in the venue's words. */
+function rejectError(r: RejectReason, inst: Instrument): VenueError {
+  switch (r) {
+    case 'qty_below_min': return new VenueError('PARAMS', `The number of contracts below min limit allowed (minOrderQty ${inst.config.minOrderQty})`);
+    case 'qty_above_max': return new VenueError('PARAMS', `The number of contracts exceeds maximum limit allowed (maxOrderQty ${inst.config.maxOrderQty}, maxMktOrderQty ${inst.config.maxMktOrderQty})`);
+    case 'qty_invalid': return new VenueError('PARAMS', 'qty err');
+    case 'price_invalid': return new VenueError('PARAMS', 'price err');
+    case 'price_out_of_range': return new VenueError('PRICE_RANGE', `price must be within ${inst.config.minPrice}..${inst.config.maxPrice}`);
+    case 'notional_below_min': return new VenueError('NOTIONAL', `minNotionalValue is ${inst.config.minNotionalValue} USDT`);
+    case 'amend_qty_le_filled': return new VenueError('AMEND_QTY');
+    case 'amend_no_change': return new VenueError('AMEND_NO_CHANGE');
+    case 'unknown_order': return new VenueError('ORDER_NOT_FOUND');
+    case 'duplicate_id': return new VenueError('SERVER', 'duplicate engine id');
+  }
+}
+
+/** State collected while one command runs, emitted once it has been applied in full. */
+class Changes {
+  constructor(readonly symbol: string) {}
+  readonly orders = new Map<number, Set<OrderRecord>>();
+  readonly executions = new Map<number, Execution[]>();
+  readonly positions = new Map<number, Set<string>>();
+  readonly trades: PublicTrade[] = [];
+
+  order(o: OrderRecord): void {
+    let s = this.orders.get(o.uid);
+    if (!s) this.orders.set(o.uid, (s = new Set()));
+    s.add(o);
+    this.position(o.uid, o.symbol);
+  }
+  execution(e: Execution): void {
+    let l = this.executions.get(e.uid);
+    if (!l) this.executions.set(e.uid, (l = []));
+    l.push(e);
+  }
+  position(uid: number, symbol: string): void {
+    let s = this.positions.get(uid);
+    if (!s) this.positions.set(uid, (s = new Set()));
+    s.add(symbol);
+  }
+}
+
+/** Context of one command: the instrument, time, and the book as it was before the command touched it. */
+interface CommandContext {
+  readonly inst: Instrument;
+  readonly now: number;
+  readonly midBefore: number | null;
+  readonly bidBefore: number | undefined;
+  readonly askBefore: number | undefined;
+  readonly changes: Changes;
+  readonly cancelType: string;
+}
+
+/**
+ * The simulated venue's domain: one engine per instrument, accounts, orders, the ledger and the public tape.
+ * Every command validates fully before it changes anything (state is never half-applied) and reports its effects
+ * to listeners only after it has been applied. Time comes from the Clock; ids from the seeded stream.
+ */
+export class Venue {
+  readonly instruments = new Map<string, Instrument>();
+  readonly accounts = new Map<number, Account>();
+  readonly orders = new OrderStore();
+  readonly ledger: Ledger;
+  readonly clock: Clock;
+  readonly seed: number;
+  private readonly books = new Map<string, OrderBook>();
+  private readonly stats = new Map<string, MarketStats>();
+  private readonly byKey = new Map<string, Account>();
+  private readonly listeners: VenueListener[] = [];
+  private readonly dcpWindows = new Map<number, number>();
+  private readonly smpDefault: SmpPolicy;
+  private ids: IdSource;
+  private nextEngineId = 1;
+  private execSeq = 0;
+  private nextUid = 100_001;
+  private readonly events: EngineEvent[] = [];
+  /** Orders whose leaves count in their account's exposure: kept here, not on the record the API serialises. */
+  private readonly resting = new WeakSet<OrderRecord>();
+
+  constructor(opts: VenueOptions) {
+    this.clock = opts.clock;
+    this.seed = opts.seed;
+    this.smpDefault = opts.smpDefault ?? 'CancelTaker';
+    this.ledger = new Ledger(opts.ledgerCap);
+    this.ids = new IdSource(new Rng(opts.seed).fork('venue-ids'));
+    for (const cfg of opts.instruments) {
+      const inst = makeInstrument(cfg);
+      this.instruments.set(inst.symbol, inst);
+      this.books.set(inst.symbol, new OrderBook(inst.spec));
+      this.stats.set(inst.symbol, new MarketStats());
+    }
+  }
+
+  listen(l: VenueListener): () => void {
+    this.listeners.push(l);
+    return () => {
+      const i = this.listeners.indexOf(l);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  /** Forgets all accounts, orders, fills and trades; books start empty. Instruments and listeners stay. */
+  reset(): void {
+    for (const [symbol, inst] of this.instruments) {
+      this.books.set(symbol, new OrderBook(inst.spec));
+      this.stats.set(symbol, new MarketStats());
+    }
+    this.accounts.clear();
+    this.byKey.clear();
+    this.orders.clear();
+    this.ledger.clear();
+    this.dcpWindows.clear();
+    this.ids = new IdSource(new Rng(this.seed).fork('venue-ids'));
+    this.nextEngineId = 1;
+    this.execSeq = 0;
+    this.nextUid = 100_001;
+  }
+
+  // ---------------------------------------------------------------- accounts
+
+  createAccount(input: AccountInput): Account {
+    const cfg = AccountConfig.parse(input);
+    const uid = cfg.uid ?? this.nextUid++;
+    if (this.accounts.has(uid)) throw new Error(`uid ${uid} already exists`);
+    if (this.byKey.has(cfg.apiKey)) throw new Error(`apiKey ${cfg.apiKey} already exists`);
+    if (uid >= this.nextUid) this.nextUid = uid + 1;
+    const acct = new Account(uid, cfg, this.clock.now());
+    this.accounts.set(uid, acct);
+    this.byKey.set(acct.apiKey, acct);
+    return acct;
+  }
+
+  /** The KeyStore the auth layer reads (an Account has uid, apiKey, secret, readOnly). */
+  accountByKey(apiKey: string): Account | undefined {
+    return this.byKey.get(apiKey);
+  }
+
+  account(uid: number): Account {
+    const a = this.accounts.get(uid);
+    if (!a) throw new VenueError('API_KEY_INVALID');
+    return a;
+  }
+
+  setDcpWindow(uid: number, seconds: number): void {
+    this.dcpWindows.set(uid, seconds);
+  }
+
+  /** Disconnect-cancel window in seconds for an account, if it enabled DCP. */
+  dcpWindow(uid: number): number | undefined {
+    return this.dcpWindows.get(uid);
+  }
+
+  setLeverage(uid: number, symbol: string, leverage: number): void {
+    const inst = this.instrument(symbol);
+    if (!Number.isInteger(leverage) || leverage < 1 || leverage > inst.maxLeverage) {
+      throw new VenueError('PARAMS', `leverage must be an integer in 1..${inst.maxLeverage}`);
+    }
+    const p = this.account(uid).position(symbol, this.clock.now());
+    if (p.leverage === leverage) throw new VenueError('LEVERAGE_NOT_MODIFIED');
+    p.leverage = leverage;
+  }
+
+  // ---------------------------------------------------------------- market views
+
+  instrument(symbol: string): Instrument {
+    const inst = this.instruments.get(symbol);
+    if (!inst) throw new VenueError('BAD_SYMBOL', symbol);
+    return inst;
+  }
+
+  book(symbol: string): MatchingEngine {
+    const b = this.books.get(symbol);
+    if (!b) throw new VenueError('BAD_SYMBOL', symbol);
+    return b;
+  }
+
+  tape(symbol: string): MarketStats {
+    const s = this.stats.get(symbol);
+    if (!s) throw new VenueError('BAD_SYMBOL', symbol);
+    return s;
+  }
+
+  /** Mid in ticks (may end in .5), or null when a side is empty. */
+  mid(symbol: string): number | null {
+    const b = this.book(symbol);
+    const bid = b.bestBid();
+    const ask = b.bestAsk();
+    return bid === undefined || ask === undefined ? null : (bid + ask) / 2;
+  }
+
+  /** The price positions are marked at: the mid, else the last trade, else undefined. */
+  mark(symbol: string): number | undefined {
+    return this.mid(symbol) ?? this.tape(symbol).last?.price;
+  }
+
+  marginOf(uid: number, extra?: { symbol: string; side: Side; qty: number; notional: number }) {
+    return this.account(uid).margin((s) => {
+      const m = this.mark(s);
+      const inst = this.instruments.get(s);
+      return m === undefined || !inst ? undefined : { mark: m, cashPerTickLot: inst.cashPerTickLot };
+    }, extra);
+  }
+
+  // ---------------------------------------------------------------- commands
+
+  place(uid: number, req: PlaceRequest): OrderRecord {
+    const acct = this.account(uid);
+    const inst = this.instrument(req.symbol);
+    const book = this.books.get(req.symbol)!;
+    if (req.orderLinkId && acct.usedLinkIds.has(req.orderLinkId)) throw new VenueError('DUPLICATE_LINK_ID');
+    if (this.orders.openCount(uid, req.symbol) >= MAX_OPEN_ORDERS_PER_SYMBOL) throw new VenueError('TOO_MANY_ORDERS');
+
+    const bid = book.bestBid();
+    const ask = book.bestAsk();
+    const reference = this.mark(req.symbol);
+    let price: number;
+    if (req.orderType === 'Market') {
+      price = this.marketBound(inst, req.side, req.side === 1 ? ask : bid, reference);
+    } else {
+      if (req.price === undefined) throw new VenueError('PARAMS', 'price is required for Limit orders');
+      price = req.price;
+      // Aggressive limits beyond the price band are refused (linear 110003); passive ones far away are fine.
+      if (reference !== undefined) {
+        const r = inst.priceLimitRatio;
+        if ((req.side === 1 && price > reference * (1 + r)) || (req.side === -1 && price < reference * (1 - r))) {
+          throw new VenueError('PRICE_RANGE', `price is more than ${r * 100}% through the mark`);
+        }
+      }
+    }
+
+    let qty = req.qty;
+    const reduceOnly = req.reduceOnly === true;
+    if (reduceOnly) {
+      const size = acct.positions.get(req.symbol)?.size ?? 0;
+      if (size === 0 || Math.sign(size) === req.side) throw new VenueError('REDUCE_ONLY');
+      qty = Math.min(qty, Math.abs(size));
+    } else {
+      const notional = price * qty * inst.cashPerTickLot;
+      if (Number.isSafeInteger(notional) && this.marginOf(uid, { symbol: req.symbol, side: req.side, qty, notional }).available < 0) {
+        throw new VenueError('INSUFFICIENT_AB');
+      }
+    }
+
+    const now = this.clock.now();
+    const engineId = this.nextEngineId;
+    const events = this.events;
+    events.length = 0;
+    const smp = req.smp ?? this.smpDefault;
+    const rejected = book.place(
+      { id: engineId, owner: uid, side: req.side, kind: req.orderType, tif: req.orderType === 'Market' ? 'IOC' : req.timeInForce, price, qty, smp },
+      events,
+    );
+    if (rejected) throw rejectError(rejected, inst);
+    this.nextEngineId++;
+
+    const rec: OrderRecord = {
+      engineId, orderId: this.ids.uuid(), orderLinkId: req.orderLinkId ?? '', uid, symbol: req.symbol, side: req.side,
+      orderType: req.orderType, timeInForce: req.orderType === 'Market' ? 'IOC' : req.timeInForce, smp, reduceOnly,
+      price, qty, filled: 0, cumValue: 0, cumFee: 0, status: 'New', rejectReason: 'EC_NoError', cancelType: 'UNKNOWN',
+      closedPnl: 0, createdTime: now, updatedTime: now, signedAt: req.signedAt, lastPriceOnCreated: this.tape(req.symbol).last?.price ?? 0,
+    };
+    this.orders.add(rec);
+    if (rec.orderLinkId) acct.usedLinkIds.add(rec.orderLinkId);
+    const ctx = this.context(inst, now, bid, ask, 'CancelByUser');
+    ctx.changes.order(rec);
+    this.apply(events, ctx);
+    this.settle(rec, book, ctx);
+    this.emit(ctx.changes);
+    return rec;
+  }
+
+  amend(uid: number, req: AmendRequest): OrderRecord {
+    const inst = this.instrument(req.symbol);
+    const book = this.books.get(req.symbol)!;
+    const rec = this.openOrder(uid, req);
+    if (req.price === undefined && req.qty === undefined) throw new VenueError('AMEND_NO_CHANGE');
+    const now = this.clock.now();
+    const bid = book.bestBid();
+    const ask = book.bestAsk();
+    const events = this.events;
+    events.length = 0;
+    // The exposure of the order is taken out first so a margin check sees the book without it.
+    const leaves = rec.qty - rec.filled;
+    const newPrice = req.price ?? rec.price;
+    const newLeaves = (req.qty ?? rec.qty) - rec.filled;
+    if (!rec.reduceOnly && newLeaves > 0 && newPrice * newLeaves > rec.price * leaves) {
+      const acct = this.account(uid);
+      acct.expose(rec.symbol, rec.side, -leaves, -rec.price * leaves * inst.cashPerTickLot);
+      const m = this.marginOf(uid, { symbol: rec.symbol, side: rec.side, qty: newLeaves, notional: newPrice * newLeaves * inst.cashPerTickLot });
+      acct.expose(rec.symbol, rec.side, leaves, rec.price * leaves * inst.cashPerTickLot);
+      if (m.available < 0) throw new VenueError('INSUFFICIENT_AB');
+    }
+    const rejected = book.amend({ id: rec.engineId, price: req.price, qty: req.qty }, events);
+    if (rejected) throw rejectError(rejected, inst);
+    const ctx = this.context(inst, now, bid, ask, 'CancelByUser');
+    this.unexpose(rec, inst);
+    ctx.changes.order(rec);
+    this.apply(events, ctx);
+    this.settle(rec, book, ctx);
+    this.emit(ctx.changes);
+    return rec;
+  }
+
+  cancel(uid: number, ref: OrderRef): OrderRecord {
+    const inst = this.instrument(ref.symbol);
+    const book = this.books.get(ref.symbol)!;
+    const rec = this.openOrder(uid, ref);
+    const events = this.events;
+    events.length = 0;
+    const rejected = book.cancel(rec.engineId, events, 'user');
+    if (rejected) throw rejectError(rejected, inst);
+    const ctx = this.context(inst, this.clock.now(), undefined, undefined, 'CancelByUser');
+    this.apply(events, ctx);
+    this.emit(ctx.changes);
+    return rec;
+  }
+
+  /**
+   * Cancels an account's open orders on one symbol, or on every symbol. `cancelType` says who asked: the user,
+   * disconnect-cancel (CancelByDCP) or the operator (CancelByAdmin).
+   */
+  cancelAll(uid: number, symbol: string | undefined, cancelType = 'CancelByUser', limit = MAX_OPEN_ORDERS_PER_SYMBOL): OrderRecord[] {
+    this.account(uid);
+    const symbols = symbol === undefined ? [...this.instruments.keys()] : [this.instrument(symbol).symbol];
+    const done: OrderRecord[] = [];
+    for (const s of symbols) {
+      const inst = this.instruments.get(s)!;
+      const book = this.books.get(s)!;
+      const targets = [...this.orders.openOf(uid)].filter((o) => o.symbol === s).slice(0, limit);
+      if (targets.length === 0) continue;
+      const events = this.events;
+      events.length = 0;
+      const reason: CancelReason = cancelType === 'CancelByUser' ? 'user' : 'external';
+      for (const o of targets) book.cancel(o.engineId, events, reason);
+      const ctx = this.context(inst, this.clock.now(), undefined, undefined, cancelType);
+      this.apply(events, ctx);
+      this.emit(ctx.changes);
+      done.push(...targets);
+    }
+    return done;
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private openOrder(uid: number, ref: OrderRef): OrderRecord {
+    this.account(uid);
+    const rec = this.orders.find(uid, ref.orderId, ref.orderLinkId);
+    if (!rec || rec.symbol !== ref.symbol) throw new VenueError('ORDER_NOT_FOUND');
+    if (!isOpen(rec)) throw new VenueError('ORDER_CLOSED');
+    return rec;
+  }
+
+  /** Worst price a market order may trade at: the touch moved by the price band, else the reference, else the limit. */
+  private marketBound(inst: Instrument, side: Side, touch: number | undefined, reference: number | undefined): number {
+    const base = touch ?? reference;
+    const r = inst.priceLimitRatio;
+    if (base === undefined) return side === 1 ? inst.spec.maxPriceTicks : inst.spec.minPriceTicks;
+    const bound = side === 1 ? Math.floor(base * (1 + r)) : Math.ceil(base * (1 - r));
+    return Math.min(inst.spec.maxPriceTicks, Math.max(inst.spec.minPriceTicks, bound));
+  }
+
+  private context(inst: Instrument, now: number, bid: number | undefined, ask: number | undefined, cancelType: string): CommandContext {
+    return {
+      inst, now, bidBefore: bid, askBefore: ask, cancelType, changes: new Changes(inst.symbol),
+      midBefore: bid === undefined || ask === undefined ? null : (bid + ask) / 2,
+    };
+  }
+
+  /** Removes a resting order's leaves from its account's exposure (it is about to change or leave the book). */
+  private unexpose(rec: OrderRecord, inst: Instrument): void {
+    if (!this.resting.has(rec)) return;
+    this.resting.delete(rec);
+    const leaves = rec.qty - rec.filled;
+    this.accounts.get(rec.uid)?.expose(rec.symbol, rec.side, -leaves, -rec.price * leaves * inst.cashPerTickLot);
+  }
+
+  /** After a place or amend: an order still live in the engine rests, and its leaves count as exposure. */
+  private settle(rec: OrderRecord, book: OrderBook, ctx: CommandContext): void {
+    if (isOpen(rec) && book.getOrder(rec.engineId)) {
+      this.resting.add(rec);
+      const leaves = rec.qty - rec.filled;
+      this.accounts.get(rec.uid)?.expose(rec.symbol, rec.side, leaves, rec.price * leaves * ctx.inst.cashPerTickLot);
+    }
+  }
+
+  private apply(events: readonly EngineEvent[], ctx: CommandContext): void {
+    for (const ev of events) {
+      switch (ev.type) {
+        case 'accepted':
+          break;
+        case 'amended': {
+          const rec = this.orders.byEngineId(ev.id)!;
+          rec.price = ev.price;
+          rec.qty = ev.qty;
+          rec.updatedTime = ctx.now;
+          break;
+        }
+        case 'fill':
+          this.fill(ev, ctx);
+          break;
+        case 'cancelled': {
+          const rec = this.orders.byEngineId(ev.id)!;
+          this.unexpose(rec, ctx.inst);
+          const text = CANCEL_TEXT[ev.reason];
+          rec.status = 'Cancelled';
+          rec.rejectReason = text.rejectReason;
+          rec.cancelType = ev.reason === 'external' ? ctx.cancelType : text.cancelType;
+          rec.updatedTime = ctx.now;
+          this.orders.close(rec);
+          ctx.changes.order(rec);
+          break;
+        }
+      }
+    }
+  }
+
+  private fill(ev: Extract<EngineEvent, { type: 'fill' }>, ctx: CommandContext): void {
+    const { inst, now } = ctx;
+    const taker = this.orders.byEngineId(ev.takerId)!;
+    const maker = this.orders.byEngineId(ev.makerId)!;
+    const notional = ev.price * ev.qty * inst.cashPerTickLot;
+    const execId = this.ids.uuid();
+    const tape = this.tape(inst.symbol);
+    const trade: PublicTrade = {
+      execId, price: ev.price, qty: ev.qty, side: ev.takerSide, time: now, seq: this.books.get(inst.symbol)!.seq,
+      tickDirection: tape.tickDirection(ev.price),
+    };
+    for (const [rec, isMaker, leaves] of [[maker, true, ev.makerLeaves], [taker, false, ev.takerLeaves]] as const) {
+      const acct = this.accounts.get(rec.uid)!;
+      const feeRate = isMaker ? acct.makerFeeRate : acct.takerFeeRate;
+      const fee = Math.round(notional * feeRate);
+      if (isMaker) acct.expose(rec.symbol, rec.side, -ev.qty, -rec.price * ev.qty * inst.cashPerTickLot);
+      const effect = applyFill(acct.position(rec.symbol, now), rec.side, ev.qty, notional, fee, now);
+      rec.filled += ev.qty;
+      rec.cumValue += notional;
+      rec.cumFee += fee;
+      rec.closedPnl += effect.pnl - fee;
+      rec.updatedTime = now;
+      rec.status = leaves === 0 ? 'Filled' : 'PartiallyFilled';
+      const touch = rec.side === 1 ? ctx.askBefore : ctx.bidBefore;
+      const exec: Execution = {
+        execId, seq: ++this.execSeq, uid: rec.uid, symbol: rec.symbol, orderId: rec.orderId, orderLinkId: rec.orderLinkId,
+        side: rec.side, orderType: rec.orderType, orderPrice: rec.price, orderQty: rec.qty, leavesQty: leaves,
+        price: ev.price, qty: ev.qty, notional, fee, feeRate, isMaker, time: now, closedSize: effect.closedQty,
+        pnl: effect.pnl, midBefore: ctx.midBefore, touchBefore: touch ?? null, takerSignedAt: taker.signedAt,
+      };
+      this.ledger.record(exec);
+      ctx.changes.execution(exec);
+      ctx.changes.order(rec);
+      if (leaves === 0) {
+        this.resting.delete(rec);
+        this.orders.close(rec);
+      }
+    }
+    tape.record(trade, inst.cashPerTickLot);
+    ctx.changes.trades.push(trade);
+  }
+
+  private emit(changes: Changes): void {
+    if (this.listeners.length === 0) return;
+    const uids = new Set<number>([...changes.orders.keys(), ...changes.executions.keys()]);
+    for (const uid of uids) {
+      const executions = changes.executions.get(uid) ?? [];
+      const update: AccountUpdate = {
+        orders: [...(changes.orders.get(uid) ?? [])],
+        executions,
+        positions: [...(changes.positions.get(uid) ?? [])],
+        wallet: executions.length > 0,
+      };
+      for (const l of this.listeners) l.onAccountUpdate?.(uid, update);
+    }
+    if (changes.trades.length > 0) {
+      for (const l of this.listeners) l.onTrades?.(changes.symbol, changes.trades);
+    }
+  }
+}
+
