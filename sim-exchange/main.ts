@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `npm run sim -- [--host h] [--port p] [--control-port p] [--token t] [--seed n] [--config file.yaml]
- *                [--price 60000] [--no-book] [--log-level warn]`
+ *                [--price 60000] [--no-book] [--log-level warn] [--journal file.jsonl[.gz]]`
  *
  * Starts the simulated Bybit V5 venue and prints ONE JSON line on stdout when it is ready (the URLs of REST, each
  * WebSocket path and the control plane). Logs go to stderr as pino JSON. SIGTERM or SIGINT shut it down cleanly.
@@ -12,9 +12,11 @@ import { startSim } from './server.ts';
 import { DEFAULT_CONFIG, HOUSE_ACCOUNT, loadConfig, type SimConfig } from './config.ts';
 import { seedStaticBook } from './market/static-book.ts';
 import { toSteps } from './bybit-v5/decimal.ts';
+import { Journal } from './journal.ts';
 
 const USAGE = `usage: npm run sim -- [--host 127.0.0.1] [--port 0] [--control-port 0] [--token T] [--seed N]
-                      [--config file.yaml] [--price 60000] [--no-book] [--log-level warn]`;
+                      [--config file.yaml] [--price 60000] [--no-book] [--log-level warn]
+                      [--journal file.jsonl[.gz]]`;
 
 function fail(msg: string): never {
   process.stderr.write(`${msg}\n${USAGE}\n`);
@@ -42,6 +44,7 @@ async function main(): Promise<void> {
         price: { type: 'string' },
         'no-book': { type: 'boolean', default: false },
         'log-level': { type: 'string', default: 'warn' },
+        journal: { type: 'string' },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -62,6 +65,7 @@ async function main(): Promise<void> {
   const seed = intFlag(args.seed, 'seed', 0, 2 ** 32 - 1) ?? config.seed ?? 1;
   const logger = pino({ level: args['log-level'] ?? 'warn', base: { seed } }, pino.destination(2));
 
+  const journal = args.journal ? new Journal(args.journal, { gzip: args.journal.endsWith('.gz') }) : undefined;
   const sim = await startSim({
     host: args.host,
     port: intFlag(args.port, 'port', 0, 65535) ?? 0,
@@ -72,6 +76,7 @@ async function main(): Promise<void> {
     ...(config.rateLimits ? { rateLimits: config.rateLimits } : {}),
     accounts: config.accounts ?? [],
     logger,
+    ...(journal ? { onTraffic: (e) => journal.write(e) } : {}),
   });
 
   const book = args['no-book'] ? null : config.staticBook;
@@ -103,7 +108,7 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     logger.info({ signal }, 'shutting down');
-    sim.close().then(
+    sim.close().then(() => journal?.close()).then(
       () => process.exit(0),
       (err: unknown) => {
         logger.error({ err }, 'shutdown failed');

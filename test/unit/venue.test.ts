@@ -6,7 +6,7 @@ import { VenueError } from '../../sim-exchange/bybit-v5/errors.ts';
 import type { AccountUpdate } from '../../sim-exchange/venue/venue.ts';
 
 const BTC = 'BTCUSDT';
-// BTCUSDT: tick 0.1 USDT, lot 0.001 BTC → 1 tick × 1 lot = 0.0001 USDT = 10 nano-USDT.
+// BTCUSDT: tick 0.1 USDT, lot 0.001 BTC → 1 tick × 1 lot = 0.0001 USDT = 10,000 nano-USDT.
 const limit = (side: 1 | -1, price: number, qty: number, extra: Partial<PlaceRequest> = {}): PlaceRequest => ({
   symbol: BTC, side, orderType: 'Limit', timeInForce: 'GTC', price, qty, signedAt: 0, ...extra,
 });
@@ -83,7 +83,7 @@ describe('venue', () => {
     const mark = 600_123;
     const equity = accts.reduce((s, a) => {
       const p = a.positions.get(BTC)!;
-      return s + a.walletBalance() + p.fees + (p.size * mark * 10 - p.cost);
+      return s + a.walletBalance() + p.fees + (p.size * mark * 10_000 - p.cost);
     }, 0);
     expect(equity).toBe(accts.reduce((s, a) => s + a.deposits, 0));
   });
