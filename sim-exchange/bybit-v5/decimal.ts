@@ -46,6 +46,10 @@ export function fromSteps(steps: number, step: Step, decimals: number = step.sca
 
 /** Formats an integer that counts 10^-scale units, with exactly `decimals` decimals (decimals >= scale). */
 export function formatScaled(value: number, scale: number, decimals: number): string {
+  // A wrong string on the wire is worse than an exception: refuse what cannot be printed exactly.
+  if (!Number.isSafeInteger(value) || !Number.isInteger(scale) || scale < 0 || decimals < scale) {
+    throw new RangeError(`formatScaled(${value}, ${scale}, ${decimals})`);
+  }
   const neg = value < 0;
   const digits = Math.abs(value).toString().padStart(scale + 1, '0');
   const int = digits.slice(0, digits.length - scale);

@@ -1,0 +1,512 @@
+/**
+ * The REST plumbing every Bybit V5 route uses: a fastify app whose every answer — success, business error, 404, 413,
+ * malformed JSON, unexpected exception — is the V5 envelope with Bybit's headers (shared/reference/bybit-v5.md
+ * §1, §2, §4), signatures checked over the raw query string / body, and the per-UID rate limit applied before the
+ * handler runs.
+ *
+ * Hot path: one closure per route (made at registration, none per request), the query parsed once by the router's
+ * querystring parser (which also keeps the raw string for the signature), the body parsed once by the content-type
+ * parser (which keeps the raw text), the envelope built as one string. No zod, no per-request logging.
+ */
+import { randomBytes } from 'node:crypto';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
+import type { Clock } from '../../clock.ts';
+import { verifyRest, type ApiKeyRecord, type KeyStore, type RestAuth } from '../auth.ts';
+import { VenueError, venueError } from '../errors.ts';
+import { RateLimiter } from '../rate-limit.ts';
+
+export interface RestContext {
+  /** Server time (ms) when the request was received; one reading per request. */
+  readonly now: number;
+  /** Parsed query (URLSearchParams decoding). A repeated key never reaches a handler (10001). */
+  readonly query: Readonly<Record<string, string>>;
+  /** The query string exactly as received, without '?'. */
+  readonly rawQuery: string;
+  readonly ip: string;
+}
+
+export interface PrivateContext extends RestContext {
+  readonly key: ApiKeyRecord;
+  /** Parsed JSON body (POST); a frozen `{}` for GET or an empty POST body. */
+  readonly body: Readonly<Record<string, unknown>>;
+  /** X-BAPI-TIMESTAMP of the request */
+  readonly signedAt: number;
+  /**
+   * Routes registered with `units` only: how many of the n rate units were granted (1..n). Items at index >= granted
+   * must fail individually with 10006 (CATALOGUE.RATE_LIMIT); with 0 granted the handler is not called.
+   */
+  readonly granted?: number;
+}
+
+/** A handler returns the `result` object, or a `Reply` to also set retExtInfo or retMsg; it throws VenueError for business errors. */
+export interface Reply {
+  result: unknown;
+  retExtInfo?: unknown;
+  retMsg?: string;
+}
+
+/**
+ * The unambiguous way to return a Reply. A plain object is also taken as a Reply when its only own keys are among
+ * result / retExtInfo / retMsg and it has `result` (no Bybit result object has a key named `result`).
+ */
+export class RestReply implements Reply {
+  constructor(
+    public result: unknown,
+    public retExtInfo?: unknown,
+    public retMsg?: string,
+  ) {}
+}
+
+export function reply(result: unknown, extra?: { retExtInfo?: unknown; retMsg?: string }): RestReply {
+  return new RestReply(result, extra?.retExtInfo, extra?.retMsg);
+}
+
+/** A type alias (not an interface) so it is assignable to index-signature event types of generic journals. */
+export type RestJournalEvent = {
+  channel: 'rest';
+  method: string;
+  /** Route path (or the URL path for unknown routes), without the query. */
+  path: string;
+  /** Set once the request authenticated. */
+  uid?: number;
+  /** Raw query string. */
+  query: string;
+  /** Raw body (POST/PUT/...), when one was read. */
+  body?: string;
+  at: number;
+};
+
+export interface RestOptions {
+  keys: KeyStore;
+  clock: Clock;
+  /** Per-UID per-endpoint limiter of private routes (keyed by route path). */
+  limiter: RateLimiter;
+  /** fixed extra delay before responding, in ms, read per request (control plane sets it for benchmarks); 0 = none */
+  delayMs?: () => number;
+  /** default 64 KiB */
+  bodyLimit?: number;
+  /** Per-IP per-endpoint limit of public routes, per second; default 120. */
+  publicLimit?: number;
+  /**
+   * A logger instance, or false for none. Default: fastify's pino logger at level 'warn'. Request logging is off in
+   * every case; unexpected handler exceptions (10016) are logged at 'error'.
+   */
+  logger?: FastifyBaseLogger | false;
+  /** called for every inbound request after parsing (journal hook): */
+  onRequest?: (e: RestJournalEvent) => void;
+}
+
+export type PublicHandler = (ctx: RestContext) => unknown;
+export type PrivateHandler = (ctx: PrivateContext) => unknown;
+
+export interface RestApp {
+  app: FastifyInstance;
+  /** The per-IP limiter of public routes (control plane / benchmarks may raise it). */
+  publicLimiter: RateLimiter;
+  publicGet(path: string, handler: PublicHandler): void;
+  privateGet(path: string, handler: PrivateHandler, opts?: { write?: boolean }): void;
+  privatePost(
+    path: string,
+    handler: PrivateHandler,
+    opts?: { write?: boolean; units?: (body: Readonly<Record<string, unknown>>) => number },
+  ): void;
+}
+
+export const DEFAULT_BODY_LIMIT = 64 * 1024;
+export const DEFAULT_PUBLIC_LIMIT = 120;
+const CONTENT_TYPE = 'application/json; charset=utf-8';
+/** Cap on the units one request may be charged (a batch beyond any limit is charged the limit anyway). */
+const MAX_UNITS = 1_000_000;
+const EMPTY_BODY: Readonly<Record<string, unknown>> = Object.freeze({});
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Query: parsed once by the router, raw string kept alongside (symbol keys are invisible to Object.keys / JSON).
+
+const kRawQuery = Symbol('mm.rawQuery');
+const kBadQuery = Symbol('mm.badQuery');
+const kRawBody = Symbol('mm.rawBody');
+
+/** The parsed query; symbol keys carry the raw string and the first query error. */
+export interface ParsedQuery {
+  [key: string]: string;
+  [kRawQuery]?: string;
+  [kBadQuery]?: string;
+}
+
+interface WithRawBody {
+  [kRawBody]?: string;
+}
+
+const EMPTY_QUERY: ParsedQuery = Object.freeze({ [kRawQuery]: '' }) as ParsedQuery;
+
+function addParam(out: ParsedQuery, k: string, v: string): void {
+  if (k === '__proto__') {
+    out[kBadQuery] ??= 'invalid query parameter name "__proto__"';
+  } else if (Object.hasOwn(out, k)) {
+    out[kBadQuery] ??= `repeated query parameter "${k}"`;
+  } else {
+    out[k] = v;
+  }
+}
+
+/**
+ * The router's querystring parser: URLSearchParams semantics ('+' is a space, %XX decoded, malformed escapes kept),
+ * with a split-only fast path when there is nothing to decode. Never throws (it runs inside the router); a repeated
+ * or forbidden key is recorded and answered with 10001 by the route. Exported for tests.
+ */
+export function parseQuery(raw: string): ParsedQuery {
+  if (raw.length === 0) return EMPTY_QUERY;
+  const out: ParsedQuery = {};
+  out[kRawQuery] = raw;
+  if (raw.indexOf('%') < 0 && raw.indexOf('+') < 0) {
+    const len = raw.length;
+    let start = 0;
+    while (start < len) {
+      let end = raw.indexOf('&', start);
+      if (end < 0) end = len;
+      if (end > start) {
+        const eq = raw.indexOf('=', start);
+        if (eq < 0 || eq > end) addParam(out, raw.slice(start, end), '');
+        else addParam(out, raw.slice(start, eq), raw.slice(eq + 1, end));
+      }
+      start = end + 1;
+    }
+  } else {
+    for (const [k, v] of new URLSearchParams(raw)) addParam(out, k, v);
+  }
+  return out;
+}
+
+/** Raw query string of a request, exactly as sent (also for routes registered directly on `app`). */
+export function rawQueryOf(req: FastifyRequest): string {
+  const q = req.query as ParsedQuery | undefined;
+  const raw = q?.[kRawQuery];
+  if (raw !== undefined) return raw;
+  const url = req.raw.url ?? '';
+  const i = url.indexOf('?');
+  return i < 0 ? '' : url.slice(i + 1);
+}
+
+/** Raw body text of a request as received ('' when there was none). */
+export function rawBodyOf(req: FastifyRequest): string {
+  return (req as unknown as WithRawBody)[kRawBody] ?? '';
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Body: raw text kept for the signature, then JSON.parse; must be an object.
+
+function rejectProto(key: string, value: unknown): unknown {
+  if (key === '__proto__') throw new SyntaxError('__proto__ key');
+  return value;
+}
+
+function parseBody(req: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void): void {
+  (req as unknown as WithRawBody)[kRawBody] = body;
+  if (body.length === 0) {
+    done(null, EMPTY_BODY);
+    return;
+  }
+  let value: unknown;
+  try {
+    value = body.includes('__proto__') ? JSON.parse(body, rejectProto) : JSON.parse(body);
+  } catch {
+    done(venueError('PARAMS', 'request body is not valid JSON'));
+    return;
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    done(venueError('PARAMS', 'request body must be a JSON object'));
+    return;
+  }
+  done(null, value);
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Envelope and headers.
+
+function envelope(retCode: number, retMsg: string, result: unknown, retExtInfo: unknown, now: number): string {
+  const res = result === undefined ? '{}' : (JSON.stringify(result) ?? '{}');
+  const ext = retExtInfo === undefined ? '{}' : (JSON.stringify(retExtInfo) ?? '{}');
+  const msg = retMsg === 'OK' ? '"OK"' : JSON.stringify(retMsg);
+  return `{"retCode":${retCode},"retMsg":${msg},"result":${res},"retExtInfo":${ext},"time":${now}}`;
+}
+
+function isReply(out: unknown): out is Reply {
+  if (out instanceof RestReply) return true;
+  if (out === null || typeof out !== 'object' || !Object.hasOwn(out, 'result')) return false;
+  for (const k in out) if (k !== 'result' && k !== 'retExtInfo' && k !== 'retMsg') return false;
+  return true;
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function';
+}
+
+function sendLater(reply: FastifyReply, payload: string): void {
+  reply.send(payload);
+}
+
+/** URL path without the query, for unknown routes. */
+function urlPath(req: FastifyRequest): string {
+  const url = req.raw.url ?? '/';
+  const i = url.indexOf('?');
+  return i < 0 ? url : url.slice(0, i);
+}
+
+class PublicCtx implements RestContext {
+  constructor(
+    readonly now: number,
+    readonly query: Readonly<Record<string, string>>,
+    readonly rawQuery: string,
+    readonly ip: string,
+  ) {}
+}
+
+class PrivateCtx implements PrivateContext {
+  constructor(
+    readonly now: number,
+    readonly query: Readonly<Record<string, string>>,
+    readonly rawQuery: string,
+    readonly ip: string,
+    readonly key: ApiKeyRecord,
+    readonly body: Readonly<Record<string, unknown>>,
+    readonly signedAt: number,
+    readonly granted: number | undefined,
+  ) {}
+}
+
+export function createRestApp(opts: RestOptions): RestApp {
+  const { keys, clock, limiter, onRequest } = opts;
+  const delayMs = opts.delayMs;
+  const bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const publicLimiter = new RateLimiter({}, opts.publicLimit ?? DEFAULT_PUBLIC_LIMIT);
+  const tracePrefix = randomBytes(6).toString('hex');
+  let traceSeq = 0;
+
+  const fastifyOpts: FastifyServerOptions = {
+    bodyLimit,
+    exposeHeadRoutes: false,
+    logController: new LogController({ disableRequestLogging: true }),
+    routerOptions: { querystringParser: parseQuery },
+    frameworkErrors: onFrameworkError,
+  };
+  if (opts.logger === false) fastifyOpts.logger = false;
+  else if (opts.logger === undefined) fastifyOpts.logger = { level: 'warn' };
+  else fastifyOpts.loggerInstance = opts.logger;
+  const app = Fastify(fastifyOpts) as unknown as FastifyInstance;
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit }, parseBody);
+
+  /** Writes the headers and the payload (after the configured delay). */
+  function send(
+    rep: FastifyReply,
+    retCode: number,
+    payload: string,
+    limit: number,
+    remaining: number,
+    resetAt: number,
+    now: number,
+  ): void {
+    rep
+      .header('content-type', CONTENT_TYPE)
+      .header('timenow', now)
+      .header('traceid', tracePrefix + (++traceSeq).toString(16))
+      .header('ret_code', retCode)
+      .header('x-bapi-limit', limit)
+      .header('x-bapi-limit-status', remaining)
+      .header('x-bapi-limit-reset-timestamp', resetAt);
+    const delay = delayMs === undefined ? 0 : delayMs();
+    if (delay > 0) setTimeout(sendLater, delay, rep, payload);
+    else rep.send(payload);
+  }
+
+  function sendError(rep: FastifyReply, e: VenueError, limit: number, remaining: number, resetAt: number, now: number): void {
+    rep.code(e.http); // fastify may have preset another status (415, 400, 500) before the error handler
+    send(rep, e.retCode, envelope(e.retCode, e.retMsg, undefined, undefined, now), limit, remaining, resetAt, now);
+  }
+
+  /** Errors before a UID is known carry the per-IP public window of the path. */
+  function sendPublicError(req: FastifyRequest, rep: FastifyReply, path: string, e: VenueError, now: number): void {
+    const d = publicLimiter.peek(req.ip ?? '', path, now);
+    sendError(rep, e, d.limit, d.remaining, d.resetAt, now);
+  }
+
+  function toVenueError(err: unknown, req: FastifyRequest): VenueError {
+    if (err instanceof VenueError) return err;
+    req.log.error({ err, method: req.method, url: req.url }, 'unexpected error in REST handler');
+    return venueError('SERVER');
+  }
+
+  function finish(
+    req: FastifyRequest,
+    rep: FastifyReply,
+    out: unknown,
+    limit: number,
+    remaining: number,
+    resetAt: number,
+    now: number,
+  ): void {
+    let payload: string;
+    try {
+      payload = isReply(out)
+        ? envelope(0, out.retMsg ?? 'OK', out.result, out.retExtInfo, now)
+        : envelope(0, 'OK', out, undefined, now);
+    } catch (err) {
+      sendError(rep, toVenueError(err, req), limit, remaining, resetAt, now);
+      return;
+    }
+    send(rep, 0, payload, limit, remaining, resetAt, now);
+  }
+
+  function run<C>(
+    handler: (ctx: C) => unknown,
+    ctx: C,
+    req: FastifyRequest,
+    rep: FastifyReply,
+    limit: number,
+    remaining: number,
+    resetAt: number,
+    now: number,
+  ): void {
+    let out: unknown;
+    try {
+      out = handler(ctx);
+    } catch (err) {
+      sendError(rep, toVenueError(err, req), limit, remaining, resetAt, now);
+      return;
+    }
+    if (isThenable(out)) {
+      out.then(
+        (v) => finish(req, rep, v, limit, remaining, resetAt, now),
+        (err: unknown) => sendError(rep, toVenueError(err, req), limit, remaining, resetAt, now),
+      );
+      return;
+    }
+    finish(req, rep, out, limit, remaining, resetAt, now);
+  }
+
+  function journal(req: FastifyRequest, path: string, rawQuery: string, uid: number | undefined, now: number): void {
+    const body = (req as unknown as WithRawBody)[kRawBody];
+    const e: RestJournalEvent = { channel: 'rest', method: req.method, path, query: rawQuery, at: now };
+    if (uid !== undefined) e.uid = uid;
+    if (body !== undefined) e.body = body;
+    try {
+      onRequest!(e);
+    } catch (err) {
+      req.log.error({ err }, 'REST journal hook threw'); // a broken journal must not break the venue
+    }
+  }
+
+  function publicRoute(path: string, handler: PublicHandler) {
+    return function publicRouteHandler(req: FastifyRequest, rep: FastifyReply): void {
+      const now = clock.now();
+      const query = req.query as ParsedQuery;
+      const rawQuery = query[kRawQuery] ?? '';
+      const ip = req.ip ?? '';
+      if (onRequest !== undefined) journal(req, path, rawQuery, undefined, now);
+      const d = publicLimiter.take(ip, path, now);
+      const limit = d.limit;
+      const remaining = d.remaining;
+      const resetAt = d.resetAt;
+      if (d.granted === 0) return sendError(rep, venueError('RATE_LIMIT'), limit, remaining, resetAt, now);
+      const bad = query[kBadQuery];
+      if (bad !== undefined) return sendError(rep, venueError('PARAMS', bad), limit, remaining, resetAt, now);
+      run(handler, new PublicCtx(now, query, rawQuery, ip), req, rep, limit, remaining, resetAt, now);
+    };
+  }
+
+  function privateRoute(
+    method: 'GET' | 'POST',
+    path: string,
+    handler: PrivateHandler,
+    write: boolean,
+    units: ((body: Readonly<Record<string, unknown>>) => number) | undefined,
+  ) {
+    const isGet = method === 'GET';
+    return function privateRouteHandler(req: FastifyRequest, rep: FastifyReply): void {
+      const now = clock.now();
+      const query = req.query as ParsedQuery;
+      const rawQuery = query[kRawQuery] ?? '';
+      let auth: RestAuth;
+      try {
+        auth = verifyRest(req.headers, isGet ? rawQuery : ((req as unknown as WithRawBody)[kRawBody] ?? ''), keys, now);
+      } catch (err) {
+        if (onRequest !== undefined) journal(req, path, rawQuery, undefined, now);
+        return sendPublicError(req, rep, path, toVenueError(err, req), now);
+      }
+      const key = auth.key;
+      if (onRequest !== undefined) journal(req, path, rawQuery, key.uid, now);
+      if (write && key.readOnly) {
+        const p = limiter.peek(key.uid, path, now);
+        return sendError(rep, venueError('PERMISSION'), p.limit, p.remaining, p.resetAt, now);
+      }
+      const body = isGet ? EMPTY_BODY : ((req.body as Readonly<Record<string, unknown>> | undefined) ?? EMPTY_BODY);
+      let n = 1;
+      if (units !== undefined) {
+        try {
+          n = units(body);
+        } catch {
+          n = 1;
+        }
+        n = Number.isFinite(n) && n >= 1 ? Math.min(Math.floor(n), MAX_UNITS) : 1;
+      }
+      const d = limiter.take(key.uid, path, now, n);
+      const granted = d.granted;
+      const limit = d.limit;
+      const remaining = d.remaining;
+      const resetAt = d.resetAt;
+      if (granted === 0) return sendError(rep, venueError('RATE_LIMIT'), limit, remaining, resetAt, now);
+      const bad = query[kBadQuery];
+      if (bad !== undefined) return sendError(rep, venueError('PARAMS', bad), limit, remaining, resetAt, now);
+      const ctx = new PrivateCtx(now, query, rawQuery, req.ip ?? '', key, body, auth.timestamp, units === undefined ? undefined : granted);
+      run(handler, ctx, req, rep, limit, remaining, resetAt, now);
+    };
+  }
+
+  app.setNotFoundHandler(function notFound(req, rep) {
+    const now = clock.now();
+    const path = urlPath(req);
+    if (onRequest !== undefined) journal(req, path, rawQueryOf(req), undefined, now);
+    sendPublicError(req, rep, path, venueError('ROUTE'), now);
+  });
+
+  /** Errors fastify raises before a route handler runs (body parser, 413, 415, bad URL): never a UID yet. */
+  function onFrameworkError(err: FastifyError, req: FastifyRequest, rep: FastifyReply): void {
+    const now = clock.now();
+    let ve: VenueError;
+    if (err instanceof VenueError) ve = err;
+    else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.statusCode === 413) ve = venueError('BODY_TOO_LARGE');
+    else if (err.code === 'FST_ERR_BAD_URL') ve = venueError('ROUTE');
+    else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+      ve = venueError('PARAMS', err.message);
+    } else ve = toVenueError(err, req);
+    const path = req.routeOptions?.url ?? urlPath(req);
+    if (onRequest !== undefined) journal(req, path, rawQueryOf(req), undefined, now);
+    sendPublicError(req, rep, path, ve, now);
+  }
+
+  app.setErrorHandler(onFrameworkError);
+
+  return {
+    app,
+    publicLimiter,
+    publicGet(path, handler) {
+      app.get(path, publicRoute(path, handler));
+    },
+    privateGet(path, handler, o) {
+      app.get(path, privateRoute('GET', path, handler, o?.write === true, undefined));
+    },
+    privatePost(path, handler, o) {
+      app.post(path, privateRoute('POST', path, handler, o?.write === true, o?.units));
+    },
+  };
+}
+
