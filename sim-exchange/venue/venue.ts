@@ -309,7 +309,8 @@ export class Venue {
       const size = acct.positions.get(req.symbol)?.size ?? 0;
       if (size === 0 || Math.sign(size) === req.side) throw new VenueError('REDUCE_ONLY');
       qty = Math.min(qty, Math.abs(size));
-    } else {
+    } else if (req.orderType === 'Limit' || (req.side === 1 ? ask : bid) !== undefined) {
+      // A Market order facing an empty side cannot fill (it is cancelled as IOC), so it needs no margin.
       const notional = price * qty * inst.cashPerTickLot;
       // Beyond 2^53 nano-USDT (~90M USDT) cash is no longer exact; no account in the bench can carry such an order.
       if (!Number.isSafeInteger(notional) || this.marginOf(uid, { symbol: req.symbol, side: req.side, qty, notional }).available < 0) {
