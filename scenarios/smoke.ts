@@ -49,8 +49,10 @@ async function main(): Promise<number> {
 
   const bot = new RestClientV5({ key: DEMO_ACCOUNT.apiKey, secret: DEMO_ACCOUNT.secret, baseUrl: sim.urls.rest });
   const other = new RestClientV5({ key: HOUSE_ACCOUNT.apiKey, secret: HOUSE_ACCOUNT.secret, baseUrl: sim.urls.rest });
-  const pub = new WebsocketClient({ wsUrl: sim.urls.wsPublic });
-  const priv = new WebsocketClient({ key: DEMO_ACCOUNT.apiKey, secret: DEMO_ACCOUNT.secret, wsUrl: sim.urls.wsPrivate });
+  // bybit-api logs connection events to the console; keep the verdict table readable.
+  const quiet = { trace: () => undefined, info: () => undefined, error: () => undefined };
+  const pub = new WebsocketClient({ wsUrl: sim.urls.wsPublic }, quiet);
+  const priv = new WebsocketClient({ key: DEMO_ACCOUNT.apiKey, secret: DEMO_ACCOUNT.secret, wsUrl: sim.urls.wsPrivate }, quiet);
   for (const ws of [pub, priv]) ws.on('exception', () => undefined);
 
   const checks: Check[] = [];
@@ -126,6 +128,7 @@ async function main(): Promise<number> {
     const execs = ok(await bot.getExecutionList({ category: 'linear', symbol: SYMBOL }));
     const demo = sim.venue.accountByKey(DEMO_ACCOUNT.apiKey)!;
     const fills = sim.venue.ledger.of(demo.uid);
+    if (fills.length === 0) throw new Error('no fills in the ledger: nothing to reconcile');
     if (execs.result.list.length !== fills.length) throw new Error(`${execs.result.list.length} executions vs ${fills.length} ledger fills`);
     if (fills.some((f) => f.midBefore === null)) throw new Error('a fill without a mid');
     return `${fills.length} fill(s), mid before each recorded`;
