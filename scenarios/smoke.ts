@@ -89,7 +89,18 @@ async function main(): Promise<number> {
   });
 
   await check('private stream: auth and subscribe', async () => {
-    await Promise.all(priv.subscribeV5(['order', 'execution', 'position', 'wallet'], 'linear'));
+    // subscribeV5's promises settle when the request is queued; the venue's ack is the 'response' event.
+    const acked = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no subscribe ack within ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
+      priv.on('response', (r: { op?: string; success?: boolean; ret_msg?: string }) => {
+        if (r.op !== 'subscribe') return;
+        clearTimeout(timer);
+        if (r.success) resolve();
+        else reject(new Error(`subscribe refused: ${r.ret_msg}`));
+      });
+    });
+    void Promise.all(priv.subscribeV5(['order', 'execution', 'position', 'wallet'], 'linear')).catch(() => undefined);
+    await acked;
     return 'order, execution, position, wallet';
   });
 
@@ -99,10 +110,10 @@ async function main(): Promise<number> {
     const r = ok(await bot.submitOrder({ category: 'linear', symbol: SYMBOL, side: 'Buy', orderType: 'Limit', qty: '0.010', price: '59999.0', timeInForce: 'PostOnly', orderLinkId: 'smoke-1' }));
     orderId = r.result.orderId;
     await pushed;
-    ok(await bot.amendOrder({ category: 'linear', symbol: SYMBOL, orderId, price: '59999.9' }));
+    ok(await bot.amendOrder({ category: 'linear', symbol: SYMBOL, orderId, price: '60000.0' })); // inside the spread: first in line
     const open = ok(await bot.getActiveOrders({ category: 'linear', symbol: SYMBOL }));
     const mine = open.result.list.find((o) => o.orderId === orderId);
-    if (mine?.price !== '59999.90') throw new Error(`amended price is ${mine?.price}`);
+    if (mine?.price !== '60000.00') throw new Error(`amended price is ${mine?.price}`);
     return `order ${orderId.slice(0, 8)}… at ${mine.price}`;
   });
 

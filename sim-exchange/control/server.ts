@@ -57,7 +57,7 @@ const SeedBook = z
  */
 export function createControlApp(deps: ControlDeps): FastifyInstance {
   const { venue } = deps;
-  const app = Fastify({ logger: deps.logger ?? false, disableRequestLogging: true, bodyLimit: 1 << 20 });
+  const app = Fastify({ loggerInstance: deps.logger || undefined, bodyLimit: 1 << 20 });
   const expected = Buffer.from(`Bearer ${deps.token}`);
 
   app.addHook('onRequest', async (req) => {
