@@ -1,0 +1,97 @@
+/**
+ * Child process of the REST bench (stress/bench/rest.ts): runs one server so the load generator and the server do
+ * not share an event loop. Started with `fork(..., { execArgv: ['--import', 'tsx'] })`; mode from argv[2]:
+ *
+ *   venue     startSim (rate limits raised, journal to a temp dir), one account from BENCH_API_KEY/BENCH_SECRET
+ *   baseline  a bare fastify app with the same two POST paths answering a fixed JSON body
+ *
+ * Protocol (IPC): sends {type:'ready', port, wsPrivate?}; answers {cmd:'stats'} with {type:'stats', ...} and
+ * {cmd:'close'} by closing everything and exiting.
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import Fastify from 'fastify';
+import { startSim } from '../../sim-exchange/server.ts';
+import { Journal } from '../../sim-exchange/journal.ts';
+
+const mode = process.argv[2];
+const send = (m: object): void => {
+  process.send?.(m);
+};
+
+async function venueMode(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'mm-bench-rest-'));
+  const journalPath = join(dir, 'journal.jsonl');
+  const journal = new Journal(journalPath);
+  const sim = await startSim({
+    rateLimits: { '/v5/order/create': 10_000_000, '/v5/order/cancel': 10_000_000 },
+    // BENCH_NO_JOURNAL=1 (diagnostics only): run without the journal hook to attribute its cost.
+    ...(process.env.BENCH_NO_JOURNAL === '1' ? {} : { onTraffic: (e: object) => journal.write(e) }),
+  });
+  const acct = sim.venue.createAccount({
+    apiKey: process.env.BENCH_API_KEY ?? 'benchkey01',
+    secret: process.env.BENCH_SECRET ?? 'benchsecret01',
+    balance: '100000000',
+  });
+  const port = Number(new URL(sim.urls.rest).port);
+  send({ type: 'ready', port, wsPrivate: sim.urls.wsPrivate });
+  process.on('message', (m: { cmd: string }) => {
+    if (m.cmd === 'stats') {
+      // OrderStore is private to Venue; read-only peek for verification.
+      const orders = (sim.venue as unknown as { orders: { openCount(uid: number, s: string): number } }).orders;
+      send({
+        type: 'stats',
+        openOrders: orders.openCount(acct.uid, 'BTCUSDT'),
+        journalRecords: journal.records,
+        ws: sim.gateway.stats(),
+        cpu: process.cpuUsage(),
+      });
+    } else if (m.cmd === 'close') {
+      void (async () => {
+        await sim.close();
+        await journal.close();
+        let bytes = 0;
+        try {
+          bytes = statSync(journalPath).size;
+        } catch {
+          /* ignore */
+        }
+        rmSync(dir, { recursive: true, force: true });
+        send({ type: 'closed', journalBytes: bytes, journalRecords: journal.records });
+        process.exit(0);
+      })();
+    }
+  });
+}
+
+async function baselineMode(): Promise<void> {
+  const app = Fastify({ logger: false });
+  const reply = { retCode: 0, retMsg: 'OK', result: { orderId: 'x', orderLinkId: 'y' }, retExtInfo: {}, time: 0 };
+  const h = async (): Promise<object> => {
+    reply.time = Date.now();
+    return reply;
+  };
+  app.post('/v5/order/create', h);
+  app.post('/v5/order/cancel', h);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const port = (app.server.address() as AddressInfo).port;
+  send({ type: 'ready', port });
+  process.on('message', (m: { cmd: string }) => {
+    if (m.cmd === 'stats') send({ type: 'stats', cpu: process.cpuUsage() });
+    else if (m.cmd === 'close') {
+      void app.close().then(() => {
+        send({ type: 'closed' });
+        process.exit(0);
+      });
+    }
+  });
+}
+
+if (mode === 'venue') await venueMode();
+else if (mode === 'baseline') await baselineMode();
+else {
+  console.error(`rest-server: unknown mode ${mode}`);
+  process.exit(2);
+}
