@@ -1,0 +1,2 @@
+export * from './types.ts';
+export { OrderBook, type OrderBookOptions } from './order-book.ts';
