@@ -1,0 +1,242 @@
+/**
+ * One WebSocket connection of the gateway, whatever its path: the connection id, the authenticated uid, the topics it
+ * subscribed, and the transport policies every path shares (../../../../shared/reference/bybit-v5.md §6, docs/websocket.md):
+ *
+ * - send(): drops silently once the socket is closing; applies the configured latency (a per-connection FIFO so
+ *   jittered delays never reorder frames); closes the socket with 1013 "slow consumer" instead of buffering more than
+ *   `maxBufferedBytes` (socket.bufferedAmount + frames still waiting for their delay);
+ * - admit(): the inbound flood budget, `maxInboundPerSec` messages in a fixed one-second window, else close 1008;
+ * - touch(): the idle timer, reset by every inbound frame and ws ping; an idle connection is closed with 1000.
+ *
+ * Transport timing (delays, flood window, idle) reads real time: the venue clock may be a ManualClock that never moves.
+ * Message timestamps (`ts`, `creationTime`, pong args) come from the venue clock.
+ */
+import type { WebSocket } from 'ws';
+import type { Clock } from '../../clock.ts';
+
+export type Channel = 'public' | 'private' | 'trade';
+
+/** What the journal hook sees: every inbound text frame and every outbound frame, per connection. */
+export type WsJournalEvent = {
+  channel: Channel;
+  connId: string;
+  uid?: number;
+  dir: 'in' | 'out';
+  data: string;
+  at: number;
+};
+
+/** The part of a pino logger the gateway uses. */
+export interface WsLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface ConnPolicy {
+  /** Inbound messages per one-second window; one more closes the connection with 1008. */
+  readonly maxInboundPerSec: number;
+  /** bufferedAmount (+ delayed frames) above which a send closes the connection with 1013. */
+  readonly maxBufferedBytes: number;
+  /** No inbound frame (data or ws ping) for this long closes the connection with 1000. */
+  readonly idleMs: number;
+}
+
+/** Shared by every connection of one gateway. */
+export interface ConnEnv {
+  readonly clock: Clock;
+  readonly delayMs?: ((channel: Channel) => number) | undefined;
+  readonly onMessage?: ((e: WsJournalEvent) => void) | undefined;
+  readonly logger?: WsLogger | undefined;
+  readonly counters: CloseCounters;
+}
+
+export interface CloseCounters {
+  slowConsumer: number;
+  flood: number;
+  idle: number;
+}
+
+/** Close codes the gateway uses (RFC 6455 §7.4.1). */
+export const CLOSE = {
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  POLICY: 1008,
+  TOO_BIG: 1009,
+  TRY_AGAIN_LATER: 1013,
+} as const;
+
+interface Delayed {
+  readonly due: number;
+  readonly text: string;
+  readonly bytes: Buffer | undefined;
+  readonly size: number;
+}
+
+const OPEN = 1;
+
+export class WsConn {
+  uid: number | undefined;
+  /** Subscribed topic names (public or private). */
+  readonly topics = new Set<string>();
+  private idleTimer: NodeJS.Timeout | undefined;
+  private idleMs: number;
+  private windowStart = 0;
+  private windowCount = 0;
+  private readonly queue: Delayed[] = [];
+  private queueHead = 0;
+  private queuedBytes = 0;
+  private queueTimer: NodeJS.Timeout | undefined;
+  private lastDue = 0;
+  private closing = false;
+
+  constructor(
+    readonly socket: WebSocket,
+    readonly channel: Channel,
+    readonly connId: string,
+    private readonly policy: ConnPolicy,
+    private readonly env: ConnEnv,
+    idleMs = policy.idleMs,
+  ) {
+    this.idleMs = idleMs;
+    this.touch();
+  }
+
+  get open(): boolean {
+    return !this.closing && this.socket.readyState === OPEN;
+  }
+
+  /**
+   * Sends one text frame. `bytes` (the UTF-8 of `text`) lets a fan-out encode once for all subscribers; it is sent as
+   * a text frame. Never throws.
+   */
+  send(text: string, bytes?: Buffer): void {
+    if (!this.open) return;
+    const delay = this.env.delayMs === undefined ? 0 : this.env.delayMs(this.channel);
+    if (delay > 0 || this.queueHead < this.queue.length) {
+      const size = bytes === undefined ? Buffer.byteLength(text) : bytes.length;
+      if (this.socket.bufferedAmount + this.queuedBytes + size > this.policy.maxBufferedBytes) return this.slowConsumer();
+      const due = Math.max(performance.now() + Math.max(0, delay), this.lastDue);
+      this.lastDue = due;
+      this.queue.push({ due, text, bytes, size });
+      this.queuedBytes += size;
+      this.armQueue();
+      return;
+    }
+    this.write(text, bytes);
+  }
+
+  /** Counts one inbound message; false (and the connection closed with 1008) when over the budget. */
+  admit(): boolean {
+    const now = performance.now();
+    if (now - this.windowStart >= 1000) {
+      this.windowStart = now;
+      this.windowCount = 0;
+    }
+    if (++this.windowCount > this.policy.maxInboundPerSec) {
+      if (!this.closing) {
+        this.env.counters.flood++;
+        this.env.logger?.warn({ connId: this.connId, channel: this.channel, limit: this.policy.maxInboundPerSec }, 'ws flood: closing 1008');
+        this.close(CLOSE.POLICY, 'too many messages');
+      }
+      return false;
+    }
+    return true;
+  }
+
+  /** Restarts the idle timer (any inbound frame, including a ws-level ping). */
+  touch(): void {
+    if (this.idleTimer !== undefined) {
+      this.idleTimer.refresh();
+      return;
+    }
+    this.idleTimer = setTimeout(() => {
+      this.env.counters.idle++;
+      this.close(CLOSE.NORMAL, 'idle timeout');
+    }, this.idleMs);
+    this.idleTimer.unref();
+  }
+
+  /** Journals an inbound frame. */
+  journalIn(data: string): void {
+    const hook = this.env.onMessage;
+    if (hook !== undefined) this.journal(hook, 'in', data);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.dispose();
+    try {
+      this.socket.close(code, reason);
+    } catch {
+      this.socket.terminate();
+    }
+  }
+
+  /** Stops the timers; called on close (by us or by the peer). */
+  dispose(): void {
+    this.closing = true;
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+    if (this.queueTimer !== undefined) clearTimeout(this.queueTimer);
+    this.idleTimer = undefined;
+    this.queueTimer = undefined;
+    this.queue.length = 0;
+    this.queueHead = 0;
+    this.queuedBytes = 0;
+  }
+
+  private write(text: string, bytes: Buffer | undefined): void {
+    const socket = this.socket;
+    if (socket.bufferedAmount > this.policy.maxBufferedBytes) return this.slowConsumer();
+    const hook = this.env.onMessage;
+    if (hook !== undefined) this.journal(hook, 'out', text);
+    if (bytes === undefined) socket.send(text);
+    else socket.send(bytes, { binary: false });
+  }
+
+  private slowConsumer(): void {
+    if (this.closing) return;
+    this.env.counters.slowConsumer++;
+    this.env.logger?.warn(
+      { connId: this.connId, channel: this.channel, bufferedAmount: this.socket.bufferedAmount, limit: this.policy.maxBufferedBytes },
+      'ws slow consumer: closing 1013',
+    );
+    this.close(CLOSE.TRY_AGAIN_LATER, 'slow consumer');
+  }
+
+  private armQueue(): void {
+    if (this.queueTimer !== undefined || this.queueHead >= this.queue.length) return;
+    const wait = Math.max(0, this.queue[this.queueHead]!.due - performance.now());
+    this.queueTimer = setTimeout(() => this.flushQueue(), wait);
+  }
+
+  private flushQueue(): void {
+    this.queueTimer = undefined;
+    const now = performance.now();
+    while (this.queueHead < this.queue.length && this.queue[this.queueHead]!.due <= now + 0.5) {
+      const d = this.queue[this.queueHead++]!;
+      this.queuedBytes -= d.size;
+      if (!this.open) return;
+      this.write(d.text, d.bytes);
+    }
+    if (this.queueHead >= this.queue.length) {
+      this.queue.length = 0;
+      this.queueHead = 0;
+    } else if (this.queueHead > 1024) {
+      this.queue.splice(0, this.queueHead);
+      this.queueHead = 0;
+    }
+    this.armQueue();
+  }
+
+  private journal(hook: (e: WsJournalEvent) => void, dir: 'in' | 'out', data: string): void {
+    try {
+      const e: WsJournalEvent = { channel: this.channel, connId: this.connId, dir, data, at: this.env.clock.now() };
+      if (this.uid !== undefined) e.uid = this.uid;
+      hook(e);
+    } catch (err) {
+      this.env.logger?.error({ err, connId: this.connId }, 'ws journal hook threw');
+    }
+  }
+}

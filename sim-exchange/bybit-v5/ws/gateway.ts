@@ -1,0 +1,277 @@
+/**
+ * The venue's WebSocket endpoints on the REST server's port (../../../../shared/reference/bybit-v5.md §6; docs/websocket.md):
+ * one `ws` WebSocketServer per path (noServer), routed from the http server's 'upgrade' event by pathname.
+ *
+ *   /v5/public/linear                     public topics (ws-public/feed.ts)
+ *   /v5/public/spot|inverse|option        accepted; nothing is listed there, so every topic is invalid
+ *   /v5/private                           auth + account topics + DCP (ws-private/)
+ *   /v5/trade                             order entry (ws-trade/)
+ *   anything else                         HTTP 404, socket destroyed
+ *
+ * Per connection (ws/connection.ts): compact-JSON pong on every path; a garbage frame (binary, not JSON, not an
+ * object) gets an error reply in the path's shape and the connection stays up; flood → 1008; frame > maxPayload →
+ * 1009 (by ws); slow consumer → 1013; idle → 1000. Private and trade URLs accept `?max_active_time=30s..600s` (or
+ * `1m..10m`), which replaces the idle limit for that connection.
+ */
+import type http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket, type ServerOptions, type RawData } from 'ws';
+import type { Venue } from '../../venue/venue.ts';
+import type { Clock } from '../../clock.ts';
+import type { IdSource } from '../../ids.ts';
+import type { KeyStore } from '../auth.ts';
+import { RateLimiter, BYBIT_LINEAR_LIMITS, BYBIT_DEFAULT_LIMIT } from '../rate-limit.ts';
+import { WsConn, CLOSE, type Channel, type ConnEnv, type ConnPolicy, type CloseCounters, type WsJournalEvent, type WsLogger } from './connection.ts';
+import { parseFrame, opReply } from './frames.ts';
+import { PublicFeed, type BookDepth } from '../ws-public/feed.ts';
+import { PublicChannel, type PublicCategory } from '../ws-public/server.ts';
+import { PrivateChannel } from '../ws-private/server.ts';
+import { DcpGuard } from '../ws-private/dcp.ts';
+import { TradeChannel } from '../ws-trade/server.ts';
+
+export type { WsJournalEvent, WsLogger, Channel } from './connection.ts';
+
+export const DEFAULT_MAX_PAYLOAD = 64 * 1024;
+export const DEFAULT_MAX_INBOUND_PER_SEC = 500;
+export const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_IDLE_MS = 10 * 60_000;
+
+export interface WsDeps {
+  venue: Venue;
+  clock: Clock;
+  keys: KeyStore;
+  /** Shared with REST so WS order entry and REST count against the same per-UID limits; own limiter if absent. */
+  limiter?: RateLimiter;
+  ids: IdSource;
+  /** Latency added to every outbound frame of a channel (ms), sampled per frame; frame order is kept. */
+  delayMs?: (channel: Channel) => number;
+  logger?: WsLogger;
+  /** Journal hook: every inbound text frame and every outbound frame. */
+  onMessage?(e: WsJournalEvent): void;
+  /** Largest inbound frame (bytes); larger → close 1009. Default 64 KiB. */
+  maxPayload?: number;
+  /** Inbound messages per connection per second; more → close 1008. Default 500. */
+  maxInboundPerSec?: number;
+  /** Outbound bytes a connection may have buffered; more → close 1013 ("slow consumer"). Default 8 MiB. */
+  maxBufferedBytes?: number;
+  /** No inbound frame or ping for this long → close 1000. Default 10 min (Bybit). */
+  idleMs?: number;
+  /** Milliseconds per unit of the venue's DCP window (seconds on Bybit: 1000). Tests shorten it. */
+  dcpUnitMs?: number;
+  /** Told after each disconnect-cancel. */
+  onDcp?(uid: number, cancelled: number): void;
+  /** Public feed cadences (ms); Bybit's linear cadences by default. */
+  feed?: { bookCadenceMs?: Partial<Record<BookDepth, number>>; tickerMs?: number; level1RefreshMs?: number };
+}
+
+export interface WsStats {
+  /** Open connections per path. */
+  connections: Record<string, number>;
+  /** Authenticated /v5/private connections. */
+  privateAuthenticated: number;
+  /** Closes by policy since start. */
+  closes: CloseCounters;
+  /** Accounts with a disconnect-cancel timer running. */
+  dcpPending: number[];
+  /** Subscribers per public topic (topics with at least one). */
+  topics: Record<string, number>;
+}
+
+export interface WsGateway {
+  close(): Promise<void>;
+  stats(): WsStats;
+  feed: PublicFeed;
+  /** The DCP state (fault injection and tests). */
+  dcp: DcpGuard;
+}
+
+const PUBLIC_PATHS: Record<string, PublicCategory> = {
+  '/v5/public/linear': 'linear',
+  '/v5/public/spot': 'spot',
+  '/v5/public/inverse': 'inverse',
+  '/v5/public/option': 'option',
+};
+const PRIVATE_PATH = '/v5/private';
+const TRADE_PATH = '/v5/trade';
+
+/** `max_active_time` of a private/trade URL: "30s".."600s" or "1m".."10m"; undefined when absent or invalid. */
+export function maxActiveTimeMs(search: URLSearchParams): number | undefined {
+  const v = search.get('max_active_time');
+  const m = v === null ? null : /^(\d{1,4})([sm])$/.exec(v);
+  if (m === null) return undefined;
+  const ms = Number(m[1]) * (m[2] === 'm' ? 60_000 : 1000);
+  return ms >= 30_000 && ms <= 600_000 ? ms : undefined;
+}
+
+interface Route {
+  readonly wss: WebSocketServer;
+  readonly channel: Channel;
+  readonly conns: Set<WsConn>;
+  handle(conn: WsConn, msg: Record<string, unknown>): void;
+  garbage(conn: WsConn, why: string): string;
+  closed(conn: WsConn): void;
+}
+
+export function attachWebSockets(server: http.Server, deps: WsDeps): WsGateway {
+  const logger = deps.logger;
+  const counters: CloseCounters = { slowConsumer: 0, flood: 0, idle: 0 };
+  const env: ConnEnv = { clock: deps.clock, delayMs: deps.delayMs, onMessage: deps.onMessage?.bind(deps), logger, counters };
+  const policy: ConnPolicy = {
+    maxInboundPerSec: deps.maxInboundPerSec ?? DEFAULT_MAX_INBOUND_PER_SEC,
+    maxBufferedBytes: deps.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES,
+    idleMs: deps.idleMs ?? DEFAULT_IDLE_MS,
+  };
+  const limiter = deps.limiter ?? new RateLimiter(BYBIT_LINEAR_LIMITS, BYBIT_DEFAULT_LIMIT);
+  const feed = new PublicFeed({ venue: deps.venue, clock: deps.clock, logger, ...deps.feed });
+  const dcp = new DcpGuard(deps.venue, deps.dcpUnitMs ?? 1000, logger, deps.onDcp?.bind(deps));
+  const priv = new PrivateChannel({ venue: deps.venue, clock: deps.clock, keys: deps.keys, ids: deps.ids, dcp, logger });
+  const trade = new TradeChannel({
+    venue: deps.venue,
+    clock: deps.clock,
+    keys: deps.keys,
+    limiter,
+    tracePrefix: deps.ids.uuid().replace(/-/g, '').slice(0, 24),
+    logger,
+  });
+
+  const wssOptions: ServerOptions & { closeTimeout: number } = {
+    noServer: true,
+    maxPayload: deps.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+    perMessageDeflate: false,
+    clientTracking: false,
+    closeTimeout: 5000,
+  };
+  const routes = new Map<string, Route>();
+  // A garbage frame has no op or req_id to echo (frames that are JSON objects go to the channel, unknown ops too).
+  const successShape = (conn: WsConn, why: string): string => opReply(false, why, conn.connId, undefined, '');
+  for (const [path, category] of Object.entries(PUBLIC_PATHS)) {
+    const ch = new PublicChannel(feed, category);
+    routes.set(path, route('public', (c, m) => ch.message(c, m), successShape, (c) => ch.closed(c)));
+  }
+  routes.set(PRIVATE_PATH, route('private', (c, m) => priv.message(c, m), successShape, (c) => priv.closed(c)));
+  routes.set(TRADE_PATH, route('trade', (c, m) => trade.message(c, m), (c, why) => trade.garbage(c, why), () => {}));
+
+  function route(
+    channel: Channel,
+    handle: Route['handle'],
+    garbage: Route['garbage'],
+    closed: Route['closed'],
+  ): Route {
+    return { wss: new WebSocketServer(wssOptions), channel, conns: new Set(), handle, garbage, closed };
+  }
+
+  let closing = false;
+
+  function onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      return reject(socket, 400, 'Bad Request');
+    }
+    const r = routes.get(url.pathname);
+    if (r === undefined) return reject(socket, 404, 'Not Found');
+    if (closing) return reject(socket, 503, 'Service Unavailable');
+    const idle = r.channel === 'public' ? undefined : maxActiveTimeMs(url.searchParams);
+    try {
+      r.wss.handleUpgrade(req, socket, head, (ws) => connected(r, ws, idle));
+    } catch (err) {
+      logger?.error({ err }, 'ws upgrade failed');
+      socket.destroy();
+    }
+  }
+
+  function connected(r: Route, socket: WebSocket, idleMs: number | undefined): void {
+    const conn = new WsConn(socket, r.channel, deps.ids.connId(), policy, env, idleMs);
+    r.conns.add(conn);
+    socket.on('message', (data: RawData, isBinary: boolean) => {
+      try {
+        conn.touch();
+        if (!conn.admit()) return;
+        const p = parseFrame(data, isBinary);
+        if (p.text !== undefined) conn.journalIn(p.text);
+        if (!p.ok) {
+          conn.send(r.garbage(conn, p.why));
+          return;
+        }
+        r.handle(conn, p.msg);
+      } catch (err) {
+        logger?.error({ err, connId: conn.connId, channel: r.channel }, 'ws message handler threw');
+      }
+    });
+    socket.on('ping', () => conn.touch());
+    socket.on('error', (err) => logger?.warn({ err, connId: conn.connId, channel: r.channel }, 'ws socket error'));
+    socket.on('close', () => {
+      conn.dispose();
+      if (!r.conns.delete(conn)) return;
+      try {
+        r.closed(conn);
+      } catch (err) {
+        logger?.error({ err, connId: conn.connId }, 'ws close handler threw');
+      }
+    });
+  }
+
+  server.on('upgrade', onUpgrade);
+
+  return {
+    feed,
+    dcp,
+    stats(): WsStats {
+      const connections: Record<string, number> = {};
+      for (const [path, r] of routes) connections[path] = r.conns.size;
+      return {
+        connections,
+        privateAuthenticated: priv.authenticated(),
+        closes: { ...counters },
+        dcpPending: dcp.pending(),
+        topics: feed.stats(),
+      };
+    },
+    async close(): Promise<void> {
+      if (closing) return;
+      closing = true;
+      server.off('upgrade', onUpgrade);
+      const waits: Promise<void>[] = [];
+      for (const r of routes.values()) {
+        for (const conn of r.conns) {
+          // Gateway shutdown is not a disconnect of the client: DCP timers are not started for these closes.
+          r.conns.delete(conn);
+          if (r.channel === 'public') r.closed(conn);
+          waits.push(closeSocket(conn));
+        }
+      }
+      dcp.close();
+      feed.close();
+      priv.shutdown();
+      await Promise.all(waits);
+      await Promise.all([...routes.values()].map((r) => new Promise<void>((res) => r.wss.close(() => res()))));
+    },
+  };
+}
+
+/** Answers a refused upgrade with a plain HTTP status and closes the socket once written. */
+function reject(socket: Duplex, status: number, text: string): void {
+  if (!socket.writable) return void socket.destroy();
+  socket.once('finish', () => socket.destroy());
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`);
+}
+
+/** Closes with 1001 and waits for the close handshake, terminating after a short grace. */
+function closeSocket(conn: WsConn): Promise<void> {
+  const socket = conn.socket;
+  return new Promise<void>((resolve) => {
+    if (socket.readyState === socket.CLOSED) return resolve();
+    const t = setTimeout(() => {
+      socket.terminate();
+      resolve();
+    }, 1000);
+    t.unref();
+    socket.once('close', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    conn.close(CLOSE.GOING_AWAY, 'server shutdown');
+  });
+}
