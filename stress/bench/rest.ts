@@ -13,8 +13,7 @@
  * phase with BENCH_LAT_CLIENTS concurrent keep-alive clients timing each request with process.hrtime.bigint() into an
  * HDR histogram (µs), because autocannon's own histogram has 1 ms resolution.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +21,7 @@ import autocannon from 'autocannon';
 import * as hdr from 'hdr-histogram-js';
 import WebSocket from 'ws';
 import { hmacHex } from '../../sim-exchange/bybit-v5/auth.ts';
+import { cpuLine, stealPct, machine as machineInfo, startChild, type Child } from './harness.ts';
 
 const CONNS = Number(process.env.BENCH_CONNS ?? 10);
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
@@ -37,63 +37,6 @@ const API_KEY = 'benchkey01';
 const SECRET = 'benchsecret01';
 const RECV = '5000';
 const SERVER = fileURLToPath(new URL('./rest-server.ts', import.meta.url));
-
-// ------------------------------------------------------------------------------------------------------------------
-// Machine
-
-function cpuLine(): number[] {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
-  return line.trim().split(/\s+/).slice(1).map(Number);
-}
-function stealPct(a: number[], b: number[]): number {
-  const d = b.map((v, i) => v - (a[i] ?? 0));
-  const total = d.reduce((s, v) => s + v, 0);
-  return total > 0 ? (100 * (d[7] ?? 0)) / total : 0;
-}
-
-// ------------------------------------------------------------------------------------------------------------------
-// Child servers
-
-interface Child {
-  proc: ChildProcess;
-  port: number;
-  wsPrivate?: string;
-  request<T>(cmd: string, type: string): Promise<T>;
-}
-
-async function startChild(mode: 'venue' | 'baseline'): Promise<Child> {
-  const execArgv = ['--import', 'tsx'];
-  if (PROF && mode === 'venue') execArgv.push('--cpu-prof', '--cpu-prof-dir=.bench-out/prof');
-  const proc = fork(SERVER, [mode], {
-    execArgv,
-    env: { ...process.env, BENCH_API_KEY: API_KEY, BENCH_SECRET: SECRET },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const ready = await new Promise<{ port: number; wsPrivate?: string }>((resolve, reject) => {
-    proc.once('error', reject);
-    proc.once('exit', (c) => reject(new Error(`${mode} server exited ${c}`)));
-    proc.on('message', (m: { type: string; port: number; wsPrivate?: string }) => {
-      if (m.type === 'ready') resolve(m);
-    });
-  });
-  return {
-    proc,
-    port: ready.port,
-    ...(ready.wsPrivate ? { wsPrivate: ready.wsPrivate } : {}),
-    request<T>(cmd: string, type: string): Promise<T> {
-      return new Promise<T>((resolve) => {
-        const on = (m: { type: string }): void => {
-          if (m.type === type) {
-            proc.off('message', on);
-            resolve(m as T);
-          }
-        };
-        proc.on('message', on);
-        proc.send({ cmd });
-      });
-    },
-  };
-}
 
 // ------------------------------------------------------------------------------------------------------------------
 // Signed requests
@@ -317,19 +260,23 @@ interface TargetResult {
 }
 
 async function runTarget(mode: 'venue' | 'baseline'): Promise<{ res: TargetResult; extra: Record<string, unknown> }> {
-  const child = await startChild(mode);
+  const child: Child<{ port: number; wsPrivate?: string }> = await startChild(SERVER, [mode], {
+    execArgv: PROF && mode === 'venue' ? ['--cpu-prof', '--cpu-prof-dir=.bench-out/prof'] : [],
+    env: { BENCH_API_KEY: API_KEY, BENCH_SECRET: SECRET },
+  });
+  const { port, wsPrivate } = child.ready;
   let pc: Awaited<ReturnType<typeof privateClient>> | undefined;
-  if (mode === 'venue' && !NO_PRIVATE_WS) pc = await privateClient(child.wsPrivate!);
-  process.stdout.write(`[${mode}] port ${child.port}: warm-up ${WARMUP_S}s … `);
-  await cannon(child.port, WARMUP_S);
-  const s0 = await child.request<{ cpu: NodeJS.CpuUsage }>('stats', 'stats');
+  if (mode === 'venue' && !NO_PRIVATE_WS) pc = await privateClient(wsPrivate!);
+  process.stdout.write(`[${mode}] port ${port}: warm-up ${WARMUP_S}s … `);
+  await cannon(port, WARMUP_S);
+  const s0 = await child.request<{ cpu: NodeJS.CpuUsage }>({ cmd: 'stats' }, 'stats');
   process.stdout.write(`throughput ${DURATION_S}s … `);
-  const throughput = await cannon(child.port, DURATION_S);
-  const s1 = await child.request<{ cpu: NodeJS.CpuUsage }>('stats', 'stats');
+  const throughput = await cannon(port, DURATION_S);
+  const s1 = await child.request<{ cpu: NodeJS.CpuUsage }>({ cmd: 'stats' }, 'stats');
   process.stdout.write(`latency ${LAT_S}s … `);
-  const latencyUs = await latency(child.port, LAT_S);
+  const latencyUs = await latency(port, LAT_S);
   await new Promise((r) => setTimeout(r, 200));
-  const s2 = await child.request<Record<string, unknown>>('stats', 'stats');
+  const s2 = await child.request<Record<string, unknown>>({ cmd: 'stats' }, 'stats');
   const extra: Record<string, unknown> = {};
   if (pc) {
     extra.privatePushes = { ...pc.pushes };
@@ -337,7 +284,7 @@ async function runTarget(mode: 'venue' | 'baseline'): Promise<{ res: TargetResul
     extra.journalRecords = s2.journalRecords;
     pc.ws.close();
   }
-  const closed = await child.request<Record<string, unknown>>('close', 'closed');
+  const closed = await child.request<Record<string, unknown>>({ cmd: 'close' }, 'closed');
   if (closed.journalBytes !== undefined) extra.journalBytes = closed.journalBytes;
   await new Promise((r) => (child.proc.exitCode === null ? child.proc.once('exit', r) : r(null)));
   console.log('done');
@@ -359,13 +306,7 @@ const errorsOurs =
 const errorsBase =
   base.res.throughput.errors + base.res.throughput.timeouts + base.res.throughput.non2xx + base.res.throughput.retBad + base.res.latencyUs.errors;
 
-const machine = {
-  cpu: os.cpus()[0]?.model ?? 'unknown',
-  cores: os.cpus().length,
-  node: process.version,
-  platform: `${os.platform()} ${os.release()}`,
-  loadavg: os.loadavg(),
-};
+const machine = { ...machineInfo(), platform: `${os.platform()} ${os.release()}` };
 
 const pad = (s: string, n: number): string => s.padEnd(n);
 const fmt = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });

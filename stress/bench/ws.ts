@@ -20,12 +20,11 @@
  * Date.now() when the message was built, integer ms). Same machine, same clock; the ms truncation of ts biases every
  * value by 0..1 ms upwards (both targets alike), so the figures are ms-resolution.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as hdr from 'hdr-histogram-js';
 import WebSocket from 'ws';
+import { cpuLine, stealPct, machine as machineInfo, startChild, stopChild } from './harness.ts';
 
 const N = Number(process.env.BENCH_CLIENTS ?? 100);
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 15);
@@ -35,59 +34,8 @@ const GOAL_RATIO = 0.8;
 const TOPIC = 'orderbook.50.BTCUSDT';
 const SERVER = fileURLToPath(new URL('./ws-server.ts', import.meta.url));
 
-function cpuLine(): number[] {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
-  return line.trim().split(/\s+/).slice(1).map(Number);
-}
-function stealPct(a: number[], b: number[]): number {
-  const d = b.map((v, i) => v - (a[i] ?? 0));
-  const total = d.reduce((s, v) => s + v, 0);
-  return total > 0 ? (100 * (d[7] ?? 0)) / total : 0;
-}
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const nowMs = (): number => performance.timeOrigin + performance.now();
-
-interface Child {
-  proc: ChildProcess;
-  port: number;
-  wsPublic?: string;
-  request<T>(cmd: object, type: string): Promise<T>;
-}
-
-async function startChild(mode: 'venue' | 'baseline'): Promise<Child> {
-  const proc = fork(SERVER, [mode], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const ready = await new Promise<{ port: number; wsPublic?: string }>((resolve, reject) => {
-    proc.once('error', reject);
-    proc.once('exit', (c) => reject(new Error(`${mode} server exited ${c}`)));
-    proc.on('message', (m: { type: string; port: number; wsPublic?: string }) => {
-      if (m.type === 'ready') resolve(m);
-    });
-  });
-  return {
-    proc,
-    port: ready.port,
-    ...(ready.wsPublic ? { wsPublic: ready.wsPublic } : {}),
-    request<T>(cmd: object, type: string): Promise<T> {
-      return new Promise<T>((resolve) => {
-        const on = (m: { type: string }): void => {
-          if (m.type === type) {
-            proc.off('message', on);
-            resolve(m as T);
-          }
-        };
-        proc.on('message', on);
-        proc.send(cmd);
-      });
-    },
-  };
-}
-async function stopChild(c: Child): Promise<void> {
-  const exited = new Promise((r) => (c.proc.exitCode === null ? c.proc.once('exit', r) : r(null)));
-  c.proc.removeAllListeners('exit');
-  c.proc.send({ cmd: 'close' });
-  await Promise.race([exited, sleep(5000)]);
-  if (c.proc.exitCode === null) c.proc.kill();
-}
 
 // ------------------------------------------------------------------------------------------------------------------
 // Subscribers
@@ -181,8 +129,8 @@ const stat0 = cpuLine();
 const started = Date.now();
 
 // 1-3: venue
-const venue = await startChild('venue');
-const url = venue.wsPublic!;
+const venue = await startChild<{ port: number; wsPublic: string }>(SERVER, ['venue']);
+const url = venue.ready.wsPublic;
 process.stdout.write(`[venue] ${url}: capture … `);
 const captured = await new Promise<string>((resolve, reject) => {
   const ws = new WebSocket(url, { perMessageDeflate: false });
@@ -263,9 +211,9 @@ await stopChild(venue);
 console.log('done');
 
 // 4: baseline
-const base = await startChild('baseline');
-process.stdout.write(`[baseline] port ${base.port}: ${N} clients … `);
-const bf = await connectFleet(`ws://127.0.0.1:${base.port}`, false);
+const base = await startChild<{ port: number }>(SERVER, ['baseline']);
+process.stdout.write(`[baseline] port ${base.ready.port}: ${N} clients … `);
+const bf = await connectFleet(`ws://127.0.0.1:${base.ready.port}`, false);
 base.proc.send({ cmd: 'start', text: captured });
 await sleep(WARMUP_S * 1000);
 const bs0 = await base.request<{ cpu: NodeJS.CpuUsage }>({ cmd: 'stats' }, 'stats');
@@ -282,7 +230,7 @@ const steal = stealPct(stat0, stat1);
 const ratio = ours.msgsPerSec / baseline.msgsPerSec;
 const pass = ratio >= GOAL_RATIO;
 const slowPass = slowCount > 0 && othersDuringSlow.latencyMs.p99 < 250;
-const machine = { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, loadavg: os.loadavg() };
+const machine = machineInfo();
 
 const fmt = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const pad = (s: string, n: number): string => s.padEnd(n);
