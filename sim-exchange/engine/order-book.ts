@@ -22,6 +22,7 @@ import {
   I_NEXT,
   I_ONEXT,
   I_OPREV,
+  I_OWNERQ,
   I_PREV,
   NIL,
   OrderStore,
@@ -68,7 +69,12 @@ export class OrderBook implements MatchingEngine {
   private readonly store: OrderStore;
   private readonly bids = new BookSide(1);
   private readonly asks = new BookSide(-1);
+  /**
+   * Owner queues by owner, and by a small index stored in each order's slot (so removing an order needs no hash
+   * lookup). Queues are kept when they empty: owners are accounts, a bounded set.
+   */
   private readonly owners = new Map<number, OwnerQueue>();
+  private readonly ownerQueues: OwnerQueue[] = [];
   /** Set by `match` when self-trade prevention ended the taker's matching (CancelTaker / CancelBoth). */
   private smpStopped = false;
   /** Set by `match` when it changed the book (a fill, or a maker cancelled by STP). */
@@ -197,7 +203,7 @@ export class OrderBook implements MatchingEngine {
       this.levelRemove(lvl, s);
       F[b + F_QTY] = newQty;
       this.levelAppend(lvl, s);
-      this.ownerRequeue(s, owner);
+      this.ownerRequeue(s);
       out.push({ type: 'amended', id, owner, price: newPrice, qty: newQty, requeued: true });
       return null;
     }
@@ -207,7 +213,7 @@ export class OrderBook implements MatchingEngine {
     if (lvl.count === 0) sideBook.removeLevel(lvl);
     F[b + F_PRICE] = newPrice;
     F[b + F_QTY] = newQty;
-    this.ownerRequeue(s, owner);
+    this.ownerRequeue(s);
     out.push({ type: 'amended', id, owner, price: newPrice, qty: newQty, requeued: true });
 
     const opp = side === BUY ? this.asks : this.bids;
@@ -469,9 +475,11 @@ export class OrderBook implements MatchingEngine {
     this.levelAppend((side === BUY ? this.bids : this.asks).getOrCreate(price), s);
     let q = this.owners.get(owner);
     if (q === undefined) {
-      q = new OwnerQueue();
+      q = new OwnerQueue(this.ownerQueues.length);
       this.owners.set(owner, q);
+      this.ownerQueues.push(q);
     }
+    store.I[(s << 4) + I_OWNERQ] = q.index;
     this.ownerAppend(q, s, side);
   }
 
@@ -487,11 +495,8 @@ export class OrderBook implements MatchingEngine {
   /** Removes an order that is in no level from the id index and its owner queue, and frees its slot. */
   private drop(s: number): void {
     const store = this.store;
-    const owner = store.F[(s << 3) + F_OWNER]!;
     store.remove(store.F[(s << 3) + F_ID]!);
-    const q = this.owners.get(owner)!;
-    this.ownerRemove(q, s);
-    if (q.count === 0) this.owners.delete(owner);
+    this.ownerRemove(this.ownerQueues[store.I[(s << 4) + I_OWNERQ]!]!, s);
     store.free(s);
   }
 
@@ -553,8 +558,8 @@ export class OrderBook implements MatchingEngine {
   }
 
   /** Moves an order to the tail of its owner's queue (it was just re-queued in the book). */
-  private ownerRequeue(s: number, owner: number): void {
-    const q = this.owners.get(owner)!;
+  private ownerRequeue(s: number): void {
+    const q = this.ownerQueues[this.store.I[(s << 4) + I_OWNERQ]!]!;
     if (q.tail === s) return;
     const side: Side = (this.store.I[(s << 4) + I_FLAGS]! & FLAG_BUY) !== 0 ? 1 : -1;
     this.ownerRemove(q, s);

@@ -24,6 +24,8 @@ export const I_PREV = 11;
 export const I_NEXT = 12;
 export const I_OPREV = 13;
 export const I_ONEXT = 14;
+/** Index of the owner's queue (OrderBook.ownerQueues). */
+export const I_OWNERQ = 15;
 
 /** Flags layout: bit 0 buy, bit 1 market, bits 2-3 time in force, bits 4-5 SMP policy. */
 export const FLAG_BUY = 1;

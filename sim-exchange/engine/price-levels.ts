@@ -139,10 +139,15 @@ export class BookSide {
 
 /** The live orders of one owner in time-priority order (most recently (re)queued last), linked via I_OPREV/I_ONEXT. */
 export class OwnerQueue {
+  readonly index: number;
   head = NIL;
   tail = NIL;
   count = 0;
   /** Live buy orders / sell orders of this owner, for the FOK liquidity check's fast path. */
   buys = 0;
   sells = 0;
+
+  constructor(index: number) {
+    this.index = index;
+  }
 }

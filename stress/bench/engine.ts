@@ -220,9 +220,12 @@ interface BookState {
   readonly askQty: number;
 }
 
-/** Runs op i on our engine. Command objects are built per op, as the baseline's option objects are. */
-function runOurs(book: OrderBook, o: Ops, i: number, out: EngineEvent[]): void {
-  out.length = 0;
+/**
+ * Runs op i on our engine. The command object and the events array are created per op, as a caller would (the
+ * baseline gets its option objects built per op too).
+ */
+function runOurs(book: OrderBook, o: Ops, i: number): void {
+  const out: EngineEvent[] = [];
   if (o.type[i] === OP_CANCEL) book.cancel(o.id[i]!, out);
   else book.place(toPlace(o, i), out);
 }
@@ -320,7 +323,6 @@ async function benchConfig(cfg: Config, seed: number): Promise<Result> {
     `\n[${cfg.name}] ${fmt(RESTING)} resting orders on ${fmt(w.levelsPerSide * 2)} levels, ${fmt(N_OPS)} ops ` +
       `(50% add / 30% cancel / 20% take; generated in ${fmt((performance.now() - t0) / 1000, 1)} s)`,
   );
-  const out: EngineEvent[] = [];
 
   // --- Baseline first: how far it gets within its budget decides the prefix at which the states are compared.
   let bDone = 0;
@@ -357,9 +359,9 @@ async function benchConfig(cfg: Config, seed: number): Promise<Result> {
   for (let rep = 0; rep < REPS; rep++) {
     await gcReset();
     let book: OrderBook | null = new OrderBook(SPEC);
-    for (let i = 0; i < w.init.n; i++) runOurs(book, w.init, i, out);
+    for (let i = 0; i < w.init.n; i++) runOurs(book, w.init, i);
     const oStart = performance.now();
-    for (let i = 0; i < w.ops.n; i++) runOurs(book, w.ops, i, out);
+    for (let i = 0; i < w.ops.n; i++) runOurs(book, w.ops, i);
     const oMs = performance.now() - oStart;
     runs.push((w.ops.n / oMs) * 1000);
     oursRestingAtEnd = book.size;
@@ -374,12 +376,12 @@ async function benchConfig(cfg: Config, seed: number): Promise<Result> {
   await gcReset();
   const hist = hdr.build({ useWebAssembly: false, lowestDiscernibleValue: 1, highestTrackableValue: 10_000_000_000, numberOfSignificantValueDigits: 3 });
   let book: OrderBook | null = new OrderBook(SPEC);
-  for (let i = 0; i < w.init.n; i++) runOurs(book, w.init, i, out);
+  for (let i = 0; i < w.init.n; i++) runOurs(book, w.init, i);
   let oState: BookState | null = bDone === 0 ? oursState(book) : null;
   const hr = process.hrtime.bigint;
   for (let i = 0; i < w.ops.n; i++) {
     const a = hr();
-    runOurs(book, w.ops, i, out);
+    runOurs(book, w.ops, i);
     const b = hr();
     hist.recordValue(Number(b - a));
     if (i + 1 === bDone) oState = oursState(book);
