@@ -3,7 +3,7 @@
  * orders, in two shapes (~500 orders per level, ~50 per level).
  *
  *   npm run bench:engine            (node --expose-gc --import tsx stress/bench/engine.ts)
- *   BENCH_SEED=123 BENCH_OPS=1000000 BENCH_RESTING=1000000 BENCH_BASELINE_S=15 BENCH_REPS=3 npm run bench:engine
+ *   BENCH_SEED=123 BENCH_OPS=1000000 BENCH_RESTING=1000000 BENCH_BASELINE_S=15 BENCH_REPS=5 npm run bench:engine
  *   BENCH_BASELINE_S=0 skips the baseline (ours only, for quick iterations).
  *
  * Workload (seeded mulberry32, the seed is printed): 50% non-crossing GTC limit adds inside the existing level range
@@ -17,9 +17,15 @@
  * the same integer prices (the baseline accepts any positive number). With that, both books must end in the same
  * state; the bench checks the top 50 levels per side and the total resting qty after the same op prefix.
  *
- * Measured: throughput (BENCH_REPS passes without per-op timers, each on a fresh book, median reported; the host is
- * shared so single runs are noisy), per-op latency (one more pass with process.hrtime.bigint() around each op, into
- * an HDR histogram, JS build), and GC pauses (PerformanceObserver 'gc' entries). Results go to .bench-out/engine.json.
+ * Measured: throughput (BENCH_REPS passes without per-op timers, each on a fresh book, median reported), both in
+ * wall-clock ops/s and in ops per CPU-second (process.cpuUsage, all threads, GC included). The ratio goals are judged
+ * on CPU time because this host is shared (2 vCPUs, other jobs running). With two busy-loop processes running next
+ * to it, our wall-clock rate fell 2-4× while the rate per CPU-second moved by less than 15%. Both ratios are
+ * printed. Per-op latency: one more pass with process.hrtime.bigint() around each op, into an HDR histogram (JS
+ * build). GC pauses: PerformanceObserver 'gc' entries. Results go to .bench-out/engine.json.
+ *
+ * The events array is created per op on our side (`runOurs`), as a caller would; the baseline builds its result
+ * objects per op itself. The op mix, prices and sizes are identical for both.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -38,7 +44,7 @@ const BASELINE_BUDGET_MS = Number(process.env.BENCH_BASELINE_S ?? 15) * 1000;
 const MID = 1_000_000;
 const TOP_LEVELS = 50;
 /** Throughput passes for our engine (median reported): the host is shared, single runs are noisy. */
-const REPS = Number(process.env.BENCH_REPS ?? 3);
+const REPS = Number(process.env.BENCH_REPS ?? 5);
 
 const SPEC: BookSpec = {
   minPriceTicks: 1,
@@ -293,19 +299,43 @@ async function gcRead(): Promise<{ worstMs: number; count: number; totalMs: numb
 // ------------------------------------------------------------------------------------------------------------------
 // Main
 
+/** A timed section: wall-clock ops/s and ops per CPU-second (process CPU time, all threads). */
+interface Rate {
+  ops: number;
+  wallMs: number;
+  cpuMs: number;
+  opsPerSec: number;
+  opsPerCpuSec: number;
+}
+
+function timed(ops: number, fn: () => number): Rate {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const done = fn() || ops;
+  const wallMs = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  const cpuMs = (c.user + c.system) / 1000;
+  return { ops: done, wallMs, cpuMs, opsPerSec: (done / wallMs) * 1000, opsPerCpuSec: (done / cpuMs) * 1000 };
+}
+
 interface Result {
   config: string;
   perLevel: number;
   levelsPerSide: number;
   resting: number;
   ops: number;
-  /** Median of the throughput passes (each on a fresh book). */
+  /** Median of the throughput passes (each on a fresh book), wall clock and CPU time. */
   oursOpsPerSec: number;
-  oursOpsPerSecRuns: number[];
+  oursOpsPerCpuSec: number;
+  oursRuns: Rate[];
   oursRestingAtEnd: number;
   baselineOps: number;
+  baseline: Rate | null;
   baselineOpsPerSec: number | null;
+  /** ours / baseline, wall clock. */
   ratio: number | null;
+  /** ours / baseline, CPU time: what the verdict uses (robust when the shared host is busy). */
+  ratioCpu: number | null;
   ratioGoal: number;
   latencyUs: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number };
   gc: { oursWorstPauseMs: number; oursPauses: number; oursTotalMs: number; latencyRunWorstPauseMs: number; baselineWorstPauseMs: number | null };
@@ -326,7 +356,7 @@ async function benchConfig(cfg: Config, seed: number): Promise<Result> {
 
   // --- Baseline first: how far it gets within its budget decides the prefix at which the states are compared.
   let bDone = 0;
-  let baselineOpsPerSec: number | null = null;
+  let baseline: Rate | null = null;
   let bState: BookState | null = null;
   let bGcWorst: number | null = null;
   if (BASELINE_BUDGET_MS > 0) {
@@ -335,42 +365,53 @@ async function benchConfig(cfg: Config, seed: number): Promise<Result> {
     for (let i = 0; i <= w.maxId; i++) ids[i] = `o${i}`;
     let base: Baseline | null = new Baseline();
     for (let i = 0; i < w.init.n; i++) runBaseline(base, w.init, i, ids);
-    const bStart = performance.now();
-    const bDeadline = bStart + BASELINE_BUDGET_MS;
-    while (bDone < w.ops.n) {
-      const end = Math.min(w.ops.n, bDone + 1000);
-      for (let i = bDone; i < end; i++) runBaseline(base, w.ops, i, ids);
-      bDone = end;
-      if (performance.now() > bDeadline) break;
-    }
-    const bMs = performance.now() - bStart;
-    baselineOpsPerSec = (bDone / bMs) * 1000;
+    const b = base;
+    const bDeadline = performance.now() + BASELINE_BUDGET_MS;
+    baseline = timed(w.ops.n, () => {
+      while (bDone < w.ops.n) {
+        const end = Math.min(w.ops.n, bDone + 1000);
+        for (let i = bDone; i < end; i++) runBaseline(b, w.ops, i, ids!);
+        bDone = end;
+        if (performance.now() > bDeadline) break;
+      }
+      return bDone;
+    });
     bState = baselineState(base);
     bGcWorst = (await gcRead()).worstMs;
     base = null;
     ids = null;
-    console.log(`  baseline: ${fmt(bDone)} ops in ${fmt(bMs / 1000, 2)} s → ${fmt(baselineOpsPerSec)} ops/s`);
+    console.log(
+      `  baseline: ${fmt(bDone)} ops in ${fmt(baseline.wallMs / 1000, 2)} s → ${fmt(baseline.opsPerSec)} ops/s ` +
+        `(${fmt(baseline.opsPerCpuSec)} ops per CPU-s)`,
+    );
   }
 
   // --- Ours, throughput: REPS passes without per-op timers, each on a fresh book; the median counts.
-  const runs: number[] = [];
+  const runs: Rate[] = [];
   let oursRestingAtEnd = 0;
   let oGc = { worstMs: 0, count: 0, totalMs: 0 };
   for (let rep = 0; rep < REPS; rep++) {
     await gcReset();
     let book: OrderBook | null = new OrderBook(SPEC);
     for (let i = 0; i < w.init.n; i++) runOurs(book, w.init, i);
-    const oStart = performance.now();
-    for (let i = 0; i < w.ops.n; i++) runOurs(book, w.ops, i);
-    const oMs = performance.now() - oStart;
-    runs.push((w.ops.n / oMs) * 1000);
+    const bk = book;
+    runs.push(
+      timed(w.ops.n, () => {
+        for (let i = 0; i < w.ops.n; i++) runOurs(bk, w.ops, i);
+        return w.ops.n;
+      }),
+    );
     oursRestingAtEnd = book.size;
     const g = await gcRead();
     if (g.worstMs >= oGc.worstMs) oGc = g;
     book = null;
   }
-  const oursOpsPerSec = median(runs);
-  console.log(`  ours:     ${fmt(w.ops.n)} ops × ${REPS} → ${runs.map((r) => fmt(r)).join(' / ')} ops/s (median ${fmt(oursOpsPerSec)})`);
+  const oursOpsPerSec = median(runs.map((r) => r.opsPerSec));
+  const oursOpsPerCpuSec = median(runs.map((r) => r.opsPerCpuSec));
+  console.log(
+    `  ours:     ${fmt(w.ops.n)} ops × ${REPS} → ${runs.map((r) => fmt(r.opsPerSec)).join(' / ')} ops/s ` +
+      `(median ${fmt(oursOpsPerSec)}; ${fmt(oursOpsPerCpuSec)} ops per CPU-s)`,
+  );
 
   // --- Ours, latency pass (and the state at the baseline's prefix).
   await gcReset();
@@ -410,7 +451,8 @@ async function benchConfig(cfg: Config, seed: number): Promise<Result> {
       console.log('  baseline', JSON.stringify(bState).slice(0, 400));
     }
   }
-  const ratio = baselineOpsPerSec === null ? null : oursOpsPerSec / baselineOpsPerSec;
+  const ratio = baseline === null ? null : oursOpsPerSec / baseline.opsPerSec;
+  const ratioCpu = baseline === null ? null : oursOpsPerCpuSec / baseline.opsPerCpuSec;
   return {
     config: cfg.name,
     perLevel: cfg.perLevel,
@@ -418,11 +460,14 @@ async function benchConfig(cfg: Config, seed: number): Promise<Result> {
     resting: RESTING,
     ops: w.ops.n,
     oursOpsPerSec,
-    oursOpsPerSecRuns: runs,
+    oursOpsPerCpuSec,
+    oursRuns: runs,
     oursRestingAtEnd,
     baselineOps: bDone,
-    baselineOpsPerSec,
+    baseline,
+    baselineOpsPerSec: baseline?.opsPerSec ?? null,
     ratio,
+    ratioCpu,
     ratioGoal: cfg.minRatio,
     latencyUs,
     gc: {
@@ -433,7 +478,7 @@ async function benchConfig(cfg: Config, seed: number): Promise<Result> {
       baselineWorstPauseMs: bGcWorst,
     },
     sameState,
-    pass: { ratio: ratio === null ? null : ratio >= cfg.minRatio, p99: latencyUs.p99 <= P99_GOAL_US },
+    pass: { ratio: ratioCpu === null ? null : ratioCpu >= cfg.minRatio, p99: latencyUs.p99 <= P99_GOAL_US },
   };
 }
 
@@ -448,25 +493,33 @@ async function main(): Promise<void> {
 
   const pad = (x: string, n: number): string => x.padStart(n);
   const na = 'n/a';
-  console.log('\n| config     | ours ops/s | baseline ops/s | ratio (goal)  | p50 µs | p99 µs | p99.9 µs | max µs | worst GC ms | same state | result |');
-  console.log('|------------|-----------:|---------------:|--------------:|-------:|-------:|---------:|-------:|------------:|:----------:|:------:|');
+  const ratioStr = (x: number | null): string => (x === null ? na : `${fmt(x, 1)}×`);
+  console.log(
+    '\n| config     | ours ops/s | baseline ops/s | ratio wall | ratio CPU (goal) | p50 µs | p99 µs | p99.9 µs | max µs | worst GC ms | same state | result |',
+  );
+  console.log(
+    '|------------|-----------:|---------------:|-----------:|-----------------:|-------:|-------:|---------:|-------:|------------:|:----------:|:------:|',
+  );
   let allPass = true;
   for (const r of results) {
     const pass = r.pass.ratio !== false && r.pass.p99 && r.sameState !== false;
     allPass &&= pass;
     console.log(
       `| ${r.config.padEnd(10)} | ${pad(fmt(r.oursOpsPerSec), 10)} | ${pad(r.baselineOpsPerSec === null ? na : fmt(r.baselineOpsPerSec), 14)} | ` +
-        `${pad(`${r.ratio === null ? na : `${fmt(r.ratio, 1)}×`} (≥${r.ratioGoal})`, 13)} | ${pad(fmt(r.latencyUs.p50, 2), 6)} | ` +
+        `${pad(ratioStr(r.ratio), 10)} | ${pad(`${ratioStr(r.ratioCpu)} (≥${r.ratioGoal})`, 16)} | ${pad(fmt(r.latencyUs.p50, 2), 6)} | ` +
         `${pad(fmt(r.latencyUs.p99, 2), 6)} | ${pad(fmt(r.latencyUs.p999, 2), 8)} | ${pad(fmt(r.latencyUs.max, 0), 6)} | ` +
         `${pad(fmt(Math.max(r.gc.oursWorstPauseMs, r.gc.latencyRunWorstPauseMs), 1), 11)} | ` +
         `${pad(r.sameState === null ? na : r.sameState ? 'yes' : 'NO', 10)} | ${pass ? ' PASS ' : ' FAIL '} |`,
     );
   }
-  console.log('');
+  console.log(
+    '\nops/s = wall clock (ours: median of the passes). The ratio goal is judged on CPU time (process.cpuUsage, all\n' +
+      'threads, so GC work counts): on a shared host other processes stretch wall time but not CPU time. Both shown.\n',
+  );
   for (const r of results) {
     console.log(
       `${r.config}: throughput ratio ${r.pass.ratio === null ? 'n/a' : r.pass.ratio ? 'PASS' : 'FAIL'} ` +
-        `(${r.ratio === null ? 'n/a' : `${fmt(r.ratio, 1)}×`} vs ≥${r.ratioGoal}×); p99 ${r.pass.p99 ? 'PASS' : 'FAIL'} ` +
+        `(CPU ${ratioStr(r.ratioCpu)}, wall ${ratioStr(r.ratio)} vs ≥${r.ratioGoal}×); p99 ${r.pass.p99 ? 'PASS' : 'FAIL'} ` +
         `(${fmt(r.latencyUs.p99, 2)} µs vs ≤${P99_GOAL_US} µs); GC in a throughput pass: ${r.gc.oursPauses} pauses, ` +
         `${fmt(r.gc.oursTotalMs, 1)} ms total, worst ${fmt(r.gc.oursWorstPauseMs, 1)} ms; worst in the latency pass ` +
         `${fmt(r.gc.latencyRunWorstPauseMs, 1)} ms` +
