@@ -10,6 +10,7 @@ import { ManualClock } from '../../sim-exchange/clock.ts';
 import { hmacHex } from '../../sim-exchange/bybit-v5/auth.ts';
 import { CATALOGUE } from '../../sim-exchange/bybit-v5/errors.ts';
 import type { OrderRecord } from '../../sim-exchange/venue/orders.ts';
+import { maxActiveTimeMs } from '../../sim-exchange/bybit-v5/ws/gateway.ts';
 
 const SYM = 'BTCUSDT';
 const MID = 600_000;
@@ -91,6 +92,30 @@ describe('auth', () => {
     expect((await c.next()).json).toMatchObject({ success: false, op: '' });
     c.send({ op: 'teleport', req_id: 't' });
     expect((await c.next()).json).toMatchObject({ success: false, op: 'teleport', req_id: 't' });
+  });
+});
+
+describe('connection options', () => {
+  it('parses ?max_active_time (30s..600s, or minutes) for private/trade idle limits', () => {
+    const t = (q: string) => maxActiveTimeMs(new URLSearchParams(q));
+    expect(t('max_active_time=30s')).toBe(30_000);
+    expect(t('max_active_time=600s')).toBe(600_000);
+    expect(t('max_active_time=2m')).toBe(120_000);
+    expect(t('max_active_time=29s')).toBeUndefined();
+    expect(t('max_active_time=11m')).toBeUndefined();
+    expect(t('max_active_time=abc')).toBeUndefined();
+    expect(t('')).toBeUndefined();
+  });
+
+  it('journals private frames with the uid once authenticated', async () => {
+    const a = h.account();
+    const c = await login(a, ['order']);
+    h.venue.place(a.uid, limit(SYM, 1, MID - 10, 1));
+    const push = await c.nextWith({ topic: 'order' });
+    const e = await h.journalNext((x) => x.dir === 'out' && x.data === push.text);
+    expect(e).toMatchObject({ channel: 'private', uid: a.uid, at: T0 });
+    const authIn = h.journal.find((x) => x.dir === 'in' && x.data.includes('"op":"auth"'))!;
+    expect(authIn.uid).toBeUndefined();
   });
 });
 
@@ -225,6 +250,21 @@ describe('disconnect-cancel (DCP)', () => {
     expect(h.gateway.stats().dcpPending).toEqual([]);
     a2.close();
     await expect.poll(() => h.gateway.stats().dcpPending).toEqual([a.uid]);
+  });
+
+  it('gateway.drop() (fault injection) closes with the chosen code or resets, and counts as a disconnect for DCP', async () => {
+    const a = h.account('a');
+    const b = h.account('b');
+    h.venue.setDcpWindow(a.uid, 1000);
+    const ca = await login(a, ['dcp.future']);
+    const cb = await login(b, ['order']);
+    const pub = await h.connect('/v5/public/linear');
+    expect(h.gateway.drop({ channel: 'private', uid: a.uid }, 4000, 'fault')).toBe(1);
+    expect(await ca.closed).toEqual({ code: 4000, reason: 'fault' });
+    await expect.poll(() => h.gateway.stats().dcpPending).toEqual([a.uid]);
+    expect(h.gateway.drop({ path: '/v5/public/linear' })).toBe(1);
+    expect((await pub.closed).code).toBe(1006);
+    expect(cb.ws.readyState).toBe(cb.ws.OPEN);
   });
 });
 

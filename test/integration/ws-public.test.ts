@@ -418,6 +418,28 @@ describe('transport policies', () => {
     await expect.poll(() => h.gateway.stats().connections['/v5/public/linear']).toBe(0);
   });
 
+  it('keeps frame order under a jittered per-frame delay', async () => {
+    await h.close();
+    let i = 0;
+    h = await startHarness({ delayMs: (channel) => (channel === 'public' ? [7, 0, 3, 12, 1][i++ % 5]! : 0) });
+    const c = await h.connect('/v5/public/linear');
+    for (let k = 0; k < 50; k++) c.send({ op: 'ping', req_id: k });
+    await c.nextWith({ req_id: 49 });
+    expect(c.all.map((m) => m.json.req_id)).toEqual([...Array(50).keys()]);
+  });
+
+  it('journals every inbound and outbound frame with channel, connId and time', async () => {
+    const c = await h.connect('/v5/public/linear');
+    c.send({ op: 'ping', req_id: 'j' });
+    const pong = await c.next();
+    const mine = h.journal.filter((e) => e.connId === pong.json.conn_id);
+    expect(mine.map((e) => [e.channel, e.dir, e.data])).toEqual([
+      ['public', 'in', '{"op":"ping","req_id":"j"}'],
+      ['public', 'out', pong.text],
+    ]);
+    expect(typeof mine[0]!.at).toBe('number');
+  });
+
   it('drops an idle connection (configurable idle time)', async () => {
     await h.close();
     h = await startHarness({ idleMs: 100 });

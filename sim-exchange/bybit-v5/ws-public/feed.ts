@@ -16,8 +16,7 @@
  */
 import type { Venue } from '../../venue/venue.ts';
 import type { Clock } from '../../clock.ts';
-import type { Level } from '../../engine/types.ts';
-import type { MatchingEngine } from '../../engine/types.ts';
+import type { Level, MatchingEngine } from '../../engine/types.ts';
 import type { Instrument } from '../../instruments.ts';
 import type { PublicTrade } from '../../venue/market-stats.ts';
 import { price, qty, publicTradeStreamJson } from '../serialize.ts';

@@ -74,6 +74,8 @@ interface Delayed {
 }
 
 const OPEN = 1;
+/** Shared send options: a Buffer sent as a text frame. */
+const TEXT_FRAME = { binary: false } as const;
 
 export class WsConn {
   uid: number | undefined;
@@ -192,7 +194,7 @@ export class WsConn {
     const hook = this.env.onMessage;
     if (hook !== undefined) this.journal(hook, 'out', text);
     if (bytes === undefined) socket.send(text);
-    else socket.send(bytes, { binary: false });
+    else socket.send(bytes, TEXT_FRAME);
   }
 
   private slowConsumer(): void {

@@ -77,12 +77,27 @@ export interface WsStats {
   topics: Record<string, number>;
 }
 
+export interface WsDropFilter {
+  channel?: Channel;
+  /** URL path, e.g. '/v5/public/linear'. */
+  path?: string;
+  /** Authenticated account (private and trade connections). */
+  uid?: number;
+}
+
 export interface WsGateway {
   close(): Promise<void>;
   stats(): WsStats;
   feed: PublicFeed;
   /** The DCP state (fault injection and tests). */
   dcp: DcpGuard;
+  /**
+   * Drops the matching connections (all when the filter is empty): with `code` a close frame (e.g. 1001, 1011,
+   * 4000-4999), without it or with 1006 an abnormal closure (TCP reset, no close frame). Counts as a client
+   * disconnect: DCP applies. Returns how many were dropped. Fault injection; also after venue.reset(), since
+   * authenticated connections would otherwise keep a uid the reset reassigns.
+   */
+  drop(filter?: WsDropFilter, code?: number, reason?: string): number;
 }
 
 const PUBLIC_PATHS: Record<string, PublicCategory> = {
@@ -218,6 +233,20 @@ export function attachWebSockets(server: http.Server, deps: WsDeps): WsGateway {
   return {
     feed,
     dcp,
+    drop(filter: WsDropFilter = {}, code?: number, reason = ''): number {
+      let n = 0;
+      for (const [path, r] of routes) {
+        if (filter.channel !== undefined && filter.channel !== r.channel) continue;
+        if (filter.path !== undefined && filter.path !== path) continue;
+        for (const conn of r.conns) {
+          if (filter.uid !== undefined && conn.uid !== filter.uid) continue;
+          n++;
+          if (code === undefined || code === 1006) conn.socket.terminate();
+          else conn.close(code, reason);
+        }
+      }
+      return n;
+    },
     stats(): WsStats {
       const connections: Record<string, number> = {};
       for (const [path, r] of routes) connections[path] = r.conns.size;
