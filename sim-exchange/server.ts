@@ -86,7 +86,12 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
     ...(opts.onTraffic ? { onMessage: opts.onTraffic } : {}),
   });
 
-  const control = createControlApp({ venue, token, delays, limiter, logger });
+  const ws = gateway;
+  const control = createControlApp({
+    venue, token, delays, limiter, logger,
+    // 1012 = service restart: clients reconnect and re-authenticate against the fresh venue.
+    onReset: () => ws.drop({}, 1012, 'venue reset'),
+  });
   await control.listen({ host, port: opts.controlPort ?? 0 });
 
   const venuePort = (rest.app.server.address() as AddressInfo).port;

@@ -25,6 +25,11 @@ export interface ControlDeps {
   readonly delays: ChannelDelays;
   readonly limiter: RateLimiter;
   readonly logger?: FastifyBaseLogger | false;
+  /**
+   * Called after a reset. Uids are reused from 100001 after a reset, so the composition root closes every WebSocket
+   * connection here: an authenticated connection would otherwise receive a new account's pushes under its old uid.
+   */
+  readonly onReset?: () => void;
 }
 
 const Delays = z
@@ -164,6 +169,7 @@ export function createControlApp(deps: ControlDeps): FastifyInstance {
   app.post('/reset', async () => {
     venue.reset();
     deps.limiter.reset();
+    deps.onReset?.();
     Object.assign(deps.delays, { rest: 0, public: 0, private: 0, trade: 0 });
     return { ok: true };
   });
