@@ -4,8 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebsocketClient } from 'bybit-api';
-import ccxt from 'ccxt';
-import { startHarness, authArgs, limit, type Harness, type TestClient } from './helpers/ws-harness.ts';
+import { startHarness, ccxtPro, authArgs, limit, type Harness, type TestClient } from './helpers/ws-harness.ts';
 import { ManualClock } from '../../sim-exchange/clock.ts';
 import { hmacHex } from '../../sim-exchange/bybit-v5/auth.ts';
 import { CATALOGUE } from '../../sim-exchange/bybit-v5/errors.ts';
@@ -307,20 +306,7 @@ describe('real clients', () => {
     await h.close();
     h = await startHarness();
     const a = h.account();
-    const ex = new ccxt.pro.bybit({ apiKey: a.apiKey, secret: a.secret, options: { enableUnifiedMargin: false, enableUnifiedAccount: true } });
-    const ws = h.url('');
-    (ex as any).urls.api.ws = {
-      public: { linear: ws + '/v5/public/linear', spot: ws + '/v5/public/spot' },
-      private: { spot: { unified: ws + '/v5/private' }, contract: ws + '/v5/private', trade: ws + '/v5/trade' },
-    };
-    await ex.loadHttpProxyAgent();
-    ex.setMarkets([
-      {
-        id: SYM, symbol: 'BTC/USDT:USDT', base: 'BTC', quote: 'USDT', settle: 'USDT', baseId: 'BTC', quoteId: 'USDT', settleId: 'USDT',
-        type: 'swap', spot: false, margin: false, swap: true, future: false, option: false, active: true, contract: true, linear: true,
-        inverse: false, contractSize: 1, precision: { amount: 0.001, price: 0.1 }, limits: {}, info: { category: 'linear' },
-      } as never,
-    ]);
+    const ex = await ccxtPro(h.url(''), { apiKey: a.apiKey, secret: a.secret });
     try {
       const watching = ex.watchOrders('BTC/USDT:USDT');
       // Pushes are not buffered: place the order once the server has acked ccxt's subscribe.

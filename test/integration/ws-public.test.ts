@@ -5,8 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebsocketClient } from 'bybit-api';
-import ccxt from 'ccxt';
-import { startHarness, limit, testSeed, type Harness, type TestClient, type Received } from './helpers/ws-harness.ts';
+import { startHarness, ccxtPro, limit, testSeed, type Harness, type TestClient, type Received } from './helpers/ws-harness.ts';
 import { Rng } from '../../sim-exchange/rng.ts';
 import { levelsJson } from '../../sim-exchange/bybit-v5/serialize.ts';
 import type { BookDepth } from '../../sim-exchange/bybit-v5/ws-public/feed.ts';
@@ -494,21 +493,7 @@ describe('real clients', () => {
     const a = h.account();
     h.venue.place(a.uid, limit(SYM, 1, MID, 5));
     h.venue.place(a.uid, limit(SYM, -1, MID + 5, 7));
-    const ex = new ccxt.pro.bybit({ options: { fetchMarkets: { types: ['linear'] } } });
-    const ws = h.url('');
-    (ex as any).urls.api.ws = {
-      public: { spot: ws + '/v5/public/spot', linear: ws + '/v5/public/linear', inverse: ws + '/v5/public/inverse', option: ws + '/v5/public/option' },
-      private: { spot: { unified: ws + '/v5/private' }, contract: ws + '/v5/private', trade: ws + '/v5/trade' },
-    };
-    await ex.loadHttpProxyAgent();
-    // Markets without REST: the one ccxt needs for BTC/USDT:USDT.
-    ex.setMarkets([
-      {
-        id: SYM, symbol: 'BTC/USDT:USDT', base: 'BTC', quote: 'USDT', settle: 'USDT', baseId: 'BTC', quoteId: 'USDT', settleId: 'USDT',
-        type: 'swap', spot: false, margin: false, swap: true, future: false, option: false, active: true, contract: true, linear: true,
-        inverse: false, contractSize: 1, precision: { amount: 0.001, price: 0.1 }, limits: {}, info: { category: 'linear' },
-      } as never,
-    ]);
+    const ex = await ccxtPro(h.url(''));
     try {
       const ob = await ex.watchOrderBook('BTC/USDT:USDT');
       expect(ob.bids[0]).toEqual([60000, 0.005]);

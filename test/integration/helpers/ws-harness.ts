@@ -5,6 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
+import ccxt from 'ccxt';
 import { Venue, type PlaceRequest } from '../../../sim-exchange/venue/venue.ts';
 import { DEFAULT_INSTRUMENTS } from '../../../sim-exchange/instruments.ts';
 import { SystemClock, type Clock } from '../../../sim-exchange/clock.ts';
@@ -231,4 +232,28 @@ export function testSeed(name: string): number {
   const seed = env !== undefined && env !== '' ? Number(env) >>> 0 : (Date.now() ^ (Math.random() * 0x7fffffff)) >>> 0;
   console.log(`[seed] ${name}: ${seed} (re-run with MM_SEED=${seed})`);
   return seed;
+}
+
+/**
+ * A ccxt.pro bybit client pointed at the harness's WebSocket paths (reference §7.1), with BTCUSDT loaded locally
+ * so no REST call is needed. Keys are optional (public watches need none).
+ */
+export async function ccxtPro(wsBase: string, keys: { apiKey?: string; secret?: string } = {}) {
+  const ex = new ccxt.pro.bybit({
+    ...keys,
+    options: { enableUnifiedMargin: false, enableUnifiedAccount: true, fetchMarkets: { types: ['linear'] } },
+  });
+  (ex as unknown as { urls: { api: Record<string, unknown> } }).urls.api.ws = {
+    public: { spot: `${wsBase}/v5/public/spot`, linear: `${wsBase}/v5/public/linear`, inverse: `${wsBase}/v5/public/inverse`, option: `${wsBase}/v5/public/option` },
+    private: { spot: { unified: `${wsBase}/v5/private` }, contract: `${wsBase}/v5/private`, trade: `${wsBase}/v5/trade` },
+  };
+  await ex.loadHttpProxyAgent();
+  ex.setMarkets([
+    {
+      id: 'BTCUSDT', symbol: 'BTC/USDT:USDT', base: 'BTC', quote: 'USDT', settle: 'USDT', baseId: 'BTC', quoteId: 'USDT', settleId: 'USDT',
+      type: 'swap', spot: false, margin: false, swap: true, future: false, option: false, active: true, contract: true, linear: true,
+      inverse: false, contractSize: 1, precision: { amount: 0.001, price: 0.1 }, limits: {}, info: { category: 'linear' },
+    } as never,
+  ]);
+  return ex;
 }
