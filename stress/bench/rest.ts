@@ -7,7 +7,8 @@
  *   npm run bench:rest
  *   BENCH_CONNS=10 BENCH_DURATION_S=10 BENCH_LAT_CLIENTS=4 BENCH_LAT_S=6 npm run bench:rest
  *   BENCH_PROF=1 npm run bench:rest     (venue child runs with --cpu-prof into .bench-out/prof/)
- *   Diagnostics (not the benchmark): BENCH_NO_PRIVATE_WS=1, BENCH_NO_JOURNAL=1 leave those parts out of the venue run.
+ *   Diagnostics (not the benchmark): BENCH_NO_PRIVATE_WS=1, BENCH_NO_JOURNAL=1 leave those parts out of the venue run;
+ *   BENCH_RATE=<req/s> offers a fixed rate (profile an unsaturated server).
  *
  * Phases per target: warm-up (2 s autocannon), throughput (autocannon, BENCH_DURATION_S), then a closed-loop latency
  * phase with BENCH_LAT_CLIENTS concurrent keep-alive clients timing each request with process.hrtime.bigint() into an
@@ -32,6 +33,9 @@ const PROF = process.env.BENCH_PROF === '1';
 // Diagnostics only (the default is the full stack): leave out the private WS subscriber / the journal.
 const NO_PRIVATE_WS = process.env.BENCH_NO_PRIVATE_WS === '1';
 const NO_JOURNAL = process.env.BENCH_NO_JOURNAL === '1';
+// Diagnostics: a fixed offered rate (req/s, autocannon overallRate) instead of as fast as possible, so a CPU profile
+// of an unsaturated server attributes time to code rather than to preemption.
+const RATE = process.env.BENCH_RATE === undefined ? undefined : Number(process.env.BENCH_RATE);
 const GOAL_RATIO = 0.6;
 const API_KEY = 'benchkey01';
 const SECRET = 'benchsecret01';
@@ -107,6 +111,7 @@ async function cannon(port: number, seconds: number): Promise<CannonRun> {
     connections: CONNS,
     pipelining: 1,
     duration: seconds,
+    ...(RATE !== undefined ? { overallRate: RATE } : {}),
     requests: [
       {
         method: 'POST',
@@ -261,7 +266,7 @@ interface TargetResult {
 
 async function runTarget(mode: 'venue' | 'baseline'): Promise<{ res: TargetResult; extra: Record<string, unknown> }> {
   const child: Child<{ port: number; wsPrivate?: string }> = await startChild(SERVER, [mode], {
-    execArgv: PROF && mode === 'venue' ? ['--cpu-prof', '--cpu-prof-dir=.bench-out/prof'] : [],
+    execArgv: PROF ? ['--cpu-prof', '--cpu-prof-dir=.bench-out/prof'] : [],
     env: { BENCH_API_KEY: API_KEY, BENCH_SECRET: SECRET },
   });
   const { port, wsPrivate } = child.ready;
@@ -331,7 +336,8 @@ const rows: [string, string, string, string][] = [
 ];
 console.log('');
 console.log(`bench:rest  connections=${CONNS} duration=${DURATION_S}s latency-clients=${LAT_CLIENTS} latency=${LAT_S}s`);
-if (NO_PRIVATE_WS || NO_JOURNAL) console.log(`DIAGNOSTIC RUN: private WS ${NO_PRIVATE_WS ? 'off' : 'on'}, journal ${NO_JOURNAL ? 'off' : 'on'} — not the benchmark figure`);
+if (NO_PRIVATE_WS || NO_JOURNAL || RATE !== undefined)
+  console.log(`DIAGNOSTIC RUN: private WS ${NO_PRIVATE_WS ? 'off' : 'on'}, journal ${NO_JOURNAL ? 'off' : 'on'}, rate ${RATE ?? 'max'} — not the benchmark figure`);
 console.log(`machine: ${machine.cpu} × ${machine.cores}, node ${machine.node}, steal ${fmt(steal, 2)}% over the run`);
 console.log('');
 console.log(`${pad('metric', 38)}${pad('ours', 16)}${pad('baseline', 16)}ratio`);
@@ -346,14 +352,14 @@ console.log(
 if (ours.res.throughput.badSamples.length > 0) console.log('sample failures:', ours.res.throughput.badSamples);
 
 mkdirSync('.bench-out', { recursive: true });
-const outFile = NO_PRIVATE_WS || NO_JOURNAL ? '.bench-out/rest-diagnostic.json' : '.bench-out/rest.json';
+const outFile = NO_PRIVATE_WS || NO_JOURNAL || RATE !== undefined ? '.bench-out/rest-diagnostic.json' : '.bench-out/rest.json';
 writeFileSync(
   outFile,
   `${JSON.stringify(
     {
       bench: 'rest',
       at: new Date(started).toISOString(),
-      params: { connections: CONNS, durationS: DURATION_S, warmupS: WARMUP_S, latencyClients: LAT_CLIENTS, latencyS: LAT_S, noPrivateWs: NO_PRIVATE_WS, noJournal: NO_JOURNAL },
+      params: { connections: CONNS, durationS: DURATION_S, warmupS: WARMUP_S, latencyClients: LAT_CLIENTS, latencyS: LAT_S, noPrivateWs: NO_PRIVATE_WS, noJournal: NO_JOURNAL, rate: RATE ?? null },
       machine,
       stealPct: steal,
       goal: { ratio: GOAL_RATIO },

@@ -13,6 +13,8 @@ import { maxActiveTimeMs } from '../../sim-exchange/bybit-v5/ws/gateway.ts';
 
 const SYM = 'BTCUSDT';
 const MID = 600_000;
+/** BTCUSDT ticks (tickSize 0.10) as the venue prints a price. */
+const px = (ticks: number): string => (ticks / 10).toFixed(2);
 const T0 = 1_700_000_000_000;
 
 let h: Harness;
@@ -166,14 +168,22 @@ describe('account topics', () => {
     expect(tr.status).toBe('Filled');
   });
 
-  it('sends one order message with every order a command changed, and position on cancel', async () => {
+  it('merges one turn\'s updates into one message per topic, and sends position on cancel', async () => {
     const mm = h.account('mm');
     const taker = h.account('taker');
     const c = await login(mm, ['order', 'position']);
     h.venue.place(mm.uid, limit(SYM, -1, MID, 1));
     h.venue.place(mm.uid, limit(SYM, -1, MID + 1, 1));
     const r3 = h.venue.place(mm.uid, limit(SYM, -1, MID + 2, 1));
-    for (let i = 0; i < 3; i++) await c.nextWith({ topic: 'order' });
+    // Three commands in one event-loop turn: one order message with the three orders in command order, and one
+    // position message with the symbol's latest state (not three copies).
+    const placed = await c.nextWith({ topic: 'order' });
+    expect(placed.json.data.map((x: { price: string; orderStatus: string }) => [x.price, x.orderStatus])).toEqual([
+      [px(MID), 'New'],
+      [px(MID + 1), 'New'],
+      [px(MID + 2), 'New'],
+    ]);
+    expect((await c.nextWith({ topic: 'position' })).json.data).toHaveLength(1);
     h.venue.place(taker.uid, limit(SYM, 1, MID + 1, 2));
     const o = await c.nextWith({ topic: 'order' });
     expect(o.json.data.map((x: { orderStatus: string }) => x.orderStatus)).toEqual(['Filled', 'Filled']);

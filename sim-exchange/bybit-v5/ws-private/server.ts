@@ -7,10 +7,12 @@
  *   A second auth with the same key succeeds again; with another key it fails ("Repeat auth"), the first one stays.
  * - Topics: order, execution, execution.fast, position, wallet, their `.linear` forms, and the DCP arming topics
  *   dcp.future / dcp.spot / dcp.option (only dcp.future arms: the venue lists linear products only).
- * - One account update (one venue command) → at most one message per topic: order (all changed orders), execution
- *   (all fills), execution.fast (its reduced form), position (every symbol the command touched, even unchanged, as
- *   Bybit sends one on every create/amend/cancel), wallet (after fills). Each message is serialised once per topic
- *   and the same text goes to every subscribed connection of the account.
+ * - Account updates are serialised when the venue reports them (the records mutate later) and sent once per
+ *   event-loop turn: every update of an account in one turn is merged into at most one message per topic, as Bybit
+ *   batches its pushes. order (every changed order, in command order), execution (every fill), execution.fast (its
+ *   reduced form), position (each symbol touched, even unchanged, as Bybit sends one on every create/amend/cancel;
+ *   its latest state), wallet (after fills; the latest). Each message is serialised once per topic, and one
+ *   connection's messages of a turn leave in one write.
  */
 import type { Venue, AccountUpdate } from '../../venue/venue.ts';
 import type { Clock } from '../../clock.ts';
@@ -33,8 +35,6 @@ const FAMILIES = [
   ['wallet'],
 ] as const;
 
-type Family = 0 | 1 | 2 | 3 | 4;
-
 export const PRIVATE_TOPICS: ReadonlySet<string> = new Set<string>([
   ...FAMILIES.flat(),
   DCP_TOPIC,
@@ -55,6 +55,9 @@ export class PrivateChannel {
   /** Authenticated connections per account. */
   private readonly byUid = new Map<number, Set<WsConn>>();
   private readonly unlisten: () => void;
+  /** Serialised updates waiting for the end of this event-loop turn, per account. */
+  private readonly pending = new Map<number, PendingPush>();
+  private flushTimer: NodeJS.Immediate | undefined;
 
   constructor(private readonly deps: PrivateChannelDeps) {
     this.unlisten = deps.venue.listen({ onAccountUpdate: (uid, update) => this.onAccountUpdate(uid, update) });
@@ -101,6 +104,9 @@ export class PrivateChannel {
 
   shutdown(): void {
     this.unlisten();
+    if (this.flushTimer !== undefined) clearImmediate(this.flushTimer);
+    this.flushTimer = undefined;
+    this.pending.clear();
     this.byUid.clear();
   }
 
@@ -156,73 +162,121 @@ export class PrivateChannel {
     conn.send(opReply(true, '', conn.connId, reqId, op));
   }
 
-  /** Called synchronously by the venue after each command: serialise now, the records mutate later. */
+  /**
+   * Called synchronously by the venue after each command. Serialises the families some connection of the account
+   * subscribes now (the records mutate later) and queues them for the end of this event-loop turn.
+   */
   private onAccountUpdate(uid: number, update: AccountUpdate): void {
     const conns = this.byUid.get(uid);
     if (conns === undefined) return;
     try {
-      const texts = new Map<string, string>();
-      const data: (string | null | undefined)[] = [undefined, undefined, undefined, undefined, undefined];
-      const now = this.deps.clock.now();
-      for (const conn of conns) {
-        if (conn.topics.size === 0) continue;
-        for (let f = 0; f < FAMILIES.length; f++) {
-          for (const topic of FAMILIES[f]!) {
-            if (!conn.topics.has(topic)) continue;
-            let d = data[f];
-            if (d === undefined) d = data[f] = this.data(f as Family, uid, update);
-            if (d === null) break;
-            let text = texts.get(topic);
-            if (text === undefined) {
-              text = `{"id":"${this.deps.ids.uuid()}","topic":"${topic}","creationTime":${now},"data":${d}}`;
-              texts.set(topic, text);
-            }
-            conn.send(text);
-          }
-        }
+      let wanted = 0;
+      for (const conn of conns) wanted |= familyMask(conn.topics);
+      if (wanted === 0) return;
+      let p = this.pending.get(uid);
+      if (p === undefined) this.pending.set(uid, (p = new PendingPush()));
+      if (wanted & 1 && update.orders.length > 0) {
+        for (const o of update.orders) p.orders.push(JSON.stringify(orderStreamJson(this.deps.venue.instrument(o.symbol), o)));
       }
+      if (wanted & 6 && update.executions.length > 0) this.queueExecutions(p, update, wanted);
+      if (wanted & 8 && update.positions.length > 0) this.queuePositions(p, uid, update);
+      if (wanted & 16 && update.wallet) p.wallet = JSON.stringify(walletJson(this.deps.venue.account(uid), this.deps.venue.marginOf(uid)));
+      if (this.flushTimer === undefined) this.flushTimer = setImmediate(this.flush);
     } catch (err) {
       this.deps.logger?.error({ err, uid }, 'private stream serialisation failed');
     }
   }
 
-  /** The `data` array of one family as JSON, or null when the update has nothing for it. */
-  private data(f: Family, uid: number, u: AccountUpdate): string | null {
-    const { venue, clock } = this.deps;
-    switch (f) {
-      case 0:
-        return u.orders.length === 0 ? null : JSON.stringify(u.orders.map((o) => orderStreamJson(venue.instrument(o.symbol), o)));
-      case 1:
-        return u.executions.length === 0
-          ? null
-          : JSON.stringify(u.executions.map((e) => executionStreamJson(venue.instrument(e.symbol), e, venue.mark(e.symbol))));
-      case 2:
-        return u.executions.length === 0
-          ? null
-          : JSON.stringify(
-              u.executions.map((e) => {
-                const x = executionStreamJson(venue.instrument(e.symbol), e, undefined);
-                return {
-                  category: x.category, symbol: x.symbol, execId: x.execId, execPrice: x.execPrice, execQty: x.execQty,
-                  orderId: x.orderId, isMaker: x.isMaker, orderLinkId: e.isMaker ? '' : x.orderLinkId, side: x.side,
-                  execTime: x.execTime, seq: x.seq,
-                };
-              }),
-            );
-      case 3: {
-        if (u.positions.length === 0) return null;
-        const acct = venue.account(uid);
-        const now = clock.now();
-        return JSON.stringify(
-          u.positions.map((s) =>
-            positionStreamJson(venue.instrument(s), acct, acct.positions.get(s) ?? emptyPosition(acct.defaultLeverage, now), venue.mark(s)),
-          ),
+  private queueExecutions(p: PendingPush, u: AccountUpdate, wanted: number): void {
+    const { venue } = this.deps;
+    for (const e of u.executions) {
+      const inst = venue.instrument(e.symbol);
+      if (wanted & 2) p.executions.push(JSON.stringify(executionStreamJson(inst, e, venue.mark(e.symbol))));
+      if (wanted & 4) {
+        const x = executionStreamJson(inst, e, undefined);
+        p.fast.push(
+          JSON.stringify({
+            category: x.category, symbol: x.symbol, execId: x.execId, execPrice: x.execPrice, execQty: x.execQty,
+            orderId: x.orderId, isMaker: x.isMaker, orderLinkId: e.isMaker ? '' : x.orderLinkId, side: x.side,
+            execTime: x.execTime, seq: x.seq,
+          }),
         );
       }
-      case 4:
-        return u.wallet ? JSON.stringify([walletJson(venue.account(uid), venue.marginOf(uid))]) : null;
     }
   }
+
+  private queuePositions(p: PendingPush, uid: number, u: AccountUpdate): void {
+    const { venue, clock } = this.deps;
+    const acct = venue.account(uid);
+    for (const s of u.positions) {
+      const pos = acct.positions.get(s) ?? emptyPosition(acct.defaultLeverage, clock.now());
+      p.positions.set(s, JSON.stringify(positionStreamJson(venue.instrument(s), acct, pos, venue.mark(s))));
+    }
+  }
+
+  /** End of the turn: one message per topic per account, to every subscribed connection, one write each. */
+  private readonly flush = (): void => {
+    this.flushTimer = undefined;
+    const now = this.deps.clock.now();
+    for (const [uid, p] of this.pending) {
+      const conns = this.byUid.get(uid);
+      if (conns === undefined) continue;
+      try {
+        const data = p.dataByFamily();
+        const texts = new Map<string, string>();
+        for (const conn of conns) {
+          if (conn.topics.size === 0) continue;
+          conn.corked(() => {
+            for (let f = 0; f < FAMILIES.length; f++) {
+              const d = data[f];
+              if (d === undefined) continue;
+              for (const topic of FAMILIES[f]!) {
+                if (!conn.topics.has(topic)) continue;
+                let text = texts.get(topic);
+                if (text === undefined) {
+                  text = `{"id":"${this.deps.ids.uuid()}","topic":"${topic}","creationTime":${now},"data":${d}}`;
+                  texts.set(topic, text);
+                }
+                conn.send(text);
+              }
+            }
+          });
+        }
+      } catch (err) {
+        this.deps.logger?.error({ err, uid }, 'private stream push failed');
+      }
+    }
+    this.pending.clear();
+  };
+}
+
+/** What one account's updates of the current turn will push, as serialised `data` items per family. */
+class PendingPush {
+  readonly orders: string[] = [];
+  readonly executions: string[] = [];
+  readonly fast: string[] = [];
+  /** Latest state per symbol, in first-touched order. */
+  readonly positions = new Map<string, string>();
+  wallet: string | undefined;
+
+  /** The `data` array text per family (FAMILIES order), undefined where nothing is pending. */
+  dataByFamily(): (string | undefined)[] {
+    const arr = (items: Iterable<string>): string | undefined => {
+      const a = [...items];
+      return a.length === 0 ? undefined : `[${a.join(',')}]`;
+    };
+    return [arr(this.orders), arr(this.executions), arr(this.fast), arr(this.positions.values()), this.wallet === undefined ? undefined : `[${this.wallet}]`];
+  }
+}
+
+/** Bit f set when `topics` holds a topic of family f. */
+function familyMask(topics: ReadonlySet<string>): number {
+  if (topics.size === 0) return 0;
+  let m = 0;
+  for (let f = 0; f < FAMILIES.length; f++) {
+    for (const t of FAMILIES[f]!) if (topics.has(t)) m |= 1 << f;
+  }
+  return m;
 }
 
 function clip(s: string, n = 64): string {

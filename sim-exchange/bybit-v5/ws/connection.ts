@@ -128,6 +128,20 @@ export class WsConn {
     this.write(text, bytes);
   }
 
+  /**
+   * Runs `fn` with the TCP socket corked, so the frames it sends leave in one write instead of one syscall each.
+   * ws has no public cork; `_socket` is its net.Socket (absent before the handshake completes, then this is a no-op).
+   */
+  corked(fn: () => void): void {
+    const raw = (this.socket as unknown as { _socket?: { cork(): void; uncork(): void } | null })._socket;
+    raw?.cork();
+    try {
+      fn();
+    } finally {
+      raw?.uncork();
+    }
+  }
+
   /** Counts one inbound message; false (and the connection closed with 1008) when over the budget. */
   admit(): boolean {
     const now = performance.now();
