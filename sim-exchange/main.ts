@@ -76,7 +76,7 @@ async function main(): Promise<void> {
     ...(config.rateLimits ? { rateLimits: config.rateLimits } : {}),
     accounts: config.accounts ?? [],
     logger,
-    ...(journal ? { onTraffic: (e) => journal.write(e) } : {}),
+    ...(journal ? { onTraffic: (e) => journal.traffic(e) } : {}),
   });
 
   const book = args['no-book'] ? null : config.staticBook;

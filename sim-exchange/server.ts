@@ -11,6 +11,7 @@ import { createRestApp } from './bybit-v5/rest/http.ts';
 import { registerRoutes } from './bybit-v5/rest/routes.ts';
 import { attachWebSockets, type WsGateway } from './bybit-v5/ws/gateway.ts';
 import { createControlApp, type ChannelDelays } from './control/server.ts';
+import type { TrafficEvent } from './journal.ts';
 
 export interface SimOptions {
   host?: string;
@@ -27,7 +28,7 @@ export interface SimOptions {
   accounts?: readonly AccountInput[];
   logger?: FastifyBaseLogger | false;
   /** Journal hook: every inbound request and WS frame in either direction. */
-  onTraffic?: (e: { channel: string; at: number; [k: string]: unknown }) => void;
+  onTraffic?: (e: TrafficEvent) => void;
 }
 
 export interface SimHandle {

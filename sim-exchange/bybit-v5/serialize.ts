@@ -87,6 +87,34 @@ export function orderJson(inst: Instrument, o: OrderRecord) {
   };
 }
 
+/**
+ * orderStreamJson as JSON text, built directly: the private stream serialises one of these per order change, and
+ * building the 50-field object only to stringify it was the largest cost of a push. Identical output to
+ * JSON.stringify(orderStreamJson(inst, o)) (a property test holds them together).
+ */
+export function orderStreamText(inst: Instrument, o: OrderRecord): string {
+  const q = JSON.stringify;
+  const leaves = o.status === 'New' || o.status === 'PartiallyFilled' ? o.qty - o.filled : 0;
+  const avgPrice = o.filled > 0 ? fracPrice(inst, o.cumValue / (o.filled * inst.cashPerTickLot)) : '';
+  const lastPrice = o.lastPriceOnCreated > 0 ? price(inst, o.lastPriceOnCreated) : '';
+  const fee = usdt(o.cumFee);
+  return (
+    `{"category":"linear","orderId":${q(o.orderId)},"orderLinkId":${q(o.orderLinkId)},"blockTradeId":"",` +
+    `"symbol":${q(o.symbol)},"price":"${price(inst, o.price)}","qty":"${qty(inst, o.qty)}","side":"${sideText(o.side)}",` +
+    `"isLeverage":"","positionIdx":0,"orderStatus":${q(o.status)},"createType":"CreateByUser",` +
+    `"cancelType":${q(o.cancelType)},"rejectReason":${q(o.rejectReason)},"avgPrice":"${avgPrice}",` +
+    `"leavesQty":"${qty(inst, leaves)}","leavesValue":"${usdt(o.price * leaves * inst.cashPerTickLot)}",` +
+    `"cumExecQty":"${qty(inst, o.filled)}","cumExecValue":"${usdt(o.cumValue)}","cumExecFee":"${fee}",` +
+    `"timeInForce":${q(o.timeInForce)},"orderType":${q(o.orderType)},"stopOrderType":"","orderIv":"","marketUnit":"",` +
+    `"triggerPrice":"","takeProfit":"","stopLoss":"","tpslMode":"","ocoTriggerBy":"","tpLimitPrice":"",` +
+    `"slLimitPrice":"","tpTriggerBy":"","slTriggerBy":"","triggerDirection":0,"triggerBy":"",` +
+    `"lastPriceOnCreated":"${lastPrice}","reduceOnly":${o.reduceOnly},"closeOnTrigger":false,"placeType":"",` +
+    `"smpType":"None","smpGroup":0,"smpOrderId":"","createdTime":"${o.createdTime}","updatedTime":"${o.updatedTime}",` +
+    `"cumFeeDetail":${o.cumFee !== 0 ? `{"USDT":"${fee}"}` : '{}'},"closedPnl":"${usdt(o.closedPnl)}",` +
+    `"feeCurrency":"","slippageToleranceType":"UNKNOWN","slippageTolerance":"0"}`
+  );
+}
+
 /** The private `order` topic item: the REST fields plus category and a few stream-only fields. */
 export function orderStreamJson(inst: Instrument, o: OrderRecord) {
   return {

@@ -28,7 +28,7 @@ async function venueMode(): Promise<void> {
   const sim = await startSim({
     rateLimits: { '/v5/order/create': 10_000_000, '/v5/order/cancel': 10_000_000 },
     // BENCH_NO_JOURNAL=1 (diagnostics only): run without the journal hook to attribute its cost.
-    ...(process.env.BENCH_NO_JOURNAL === '1' ? {} : { onTraffic: (e: object) => journal.write(e) }),
+    ...(process.env.BENCH_NO_JOURNAL === '1' ? {} : { onTraffic: (e) => journal.traffic(e) }),
   });
   const acct = sim.venue.createAccount({
     apiKey: process.env.BENCH_API_KEY ?? 'benchkey01',

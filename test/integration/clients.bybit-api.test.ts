@@ -229,4 +229,8 @@ describe('bybit-api client against the simulated venue', () => {
     expect(o.rejectReason).toBe('EC_PostOnlyWillTakeLiquidity');
     expect(Number(o.cumExecQty)).toBe(0);
   });
+
+  it('journals the whole session as parseable JSONL', () => {
+    expect(env.journalErrors).toEqual([]);
+  });
 });

@@ -243,4 +243,8 @@ describe('ccxt client against the simulated venue', () => {
     expect(Number(sent.price)).toBe(59950);
     await ex.cancelOrder(idOf(o), SYM);
   });
+
+  it('journals the whole session as parseable JSONL', () => {
+    expect(env.journalErrors).toEqual([]);
+  });
 });

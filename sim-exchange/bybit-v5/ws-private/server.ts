@@ -20,7 +20,7 @@ import type { IdSource } from '../../ids.ts';
 import type { KeyStore } from '../auth.ts';
 import { verifyWsAuth } from '../auth.ts';
 import { VenueError, CATALOGUE } from '../errors.ts';
-import { orderStreamJson, executionStreamJson, positionStreamJson, walletJson } from '../serialize.ts';
+import { orderStreamText, executionStreamJson, positionStreamJson, walletJson } from '../serialize.ts';
 import { emptyPosition } from '../../accounts/position.ts';
 import type { WsConn, WsLogger } from '../ws/connection.ts';
 import { opOf, opReply, reqIdOf } from '../ws/frames.ts';
@@ -176,7 +176,7 @@ export class PrivateChannel {
       let p = this.pending.get(uid);
       if (p === undefined) this.pending.set(uid, (p = new PendingPush()));
       if (wanted & 1 && update.orders.length > 0) {
-        for (const o of update.orders) p.orders.push(JSON.stringify(orderStreamJson(this.deps.venue.instrument(o.symbol), o)));
+        for (const o of update.orders) p.orders.push(orderStreamText(this.deps.venue.instrument(o.symbol), o));
       }
       if (wanted & 6 && update.executions.length > 0) this.queueExecutions(p, update, wanted);
       if (wanted & 8 && update.positions.length > 0) this.queuePositions(p, uid, update);

@@ -5,6 +5,7 @@
  */
 import { startSim, type SimHandle } from '../../../sim-exchange/server.ts';
 import { seedStaticBook } from '../../../sim-exchange/market/static-book.ts';
+import { trafficLine } from '../../../sim-exchange/journal.ts';
 
 export const SYMBOL = 'BTCUSDT';
 export const WAIT_MS = 5000;
@@ -29,12 +30,15 @@ export interface ClientSim {
   readonly house: Keys & { uid: number };
   /** Resolves once the venue has acknowledged a subscription to `topic` for the account `uid` (private) or anyone. */
   subscribed(topic: string, uid?: number): Promise<void>;
+  /** Traffic events whose journal line did not parse (should stay empty). */
+  readonly journalErrors: readonly string[];
   /** Book depth as [price, qty] numbers (BTCUSDT: ticks of 0.1, lots of 0.001). */
   depth(levels: number): { bids: [number, number][]; asks: [number, number][] };
 }
 
 export async function startClientSim(tag: string): Promise<ClientSim> {
   const frames: JournalFrame[] = [];
+  const journalErrors: string[] = [];
   const listeners = new Set<(f: JournalFrame) => void>();
   const mk = (name: string) => ({ apiKey: `${tag}-${name}-key`, secret: `${tag}-${name}-secret` });
   const maker = mk('maker');
@@ -48,6 +52,12 @@ export async function startClientSim(tag: string): Promise<ClientSim> {
       { ...house, balance: '100000000', makerFeeRate: '0', takerFeeRate: '0' },
     ],
     onTraffic: (e) => {
+      // Every event must make one parseable journal line (outbound frames are embedded as JSON values).
+      try {
+        JSON.parse(trafficLine(e));
+      } catch (err) {
+        journalErrors.push(`${(err as Error).message}: ${JSON.stringify(e).slice(0, 300)}`);
+      }
       const f = e as unknown as JournalFrame;
       if (typeof f.data !== 'string') return;
       frames.push(f);
@@ -77,6 +87,7 @@ export async function startClientSim(tag: string): Promise<ClientSim> {
 
   return {
     sim,
+    journalErrors,
     maker: { ...maker, uid: uidOf(maker) },
     taker: { ...taker, uid: uidOf(taker) },
     house: { ...house, uid: houseUid },
