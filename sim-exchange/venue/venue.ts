@@ -10,6 +10,10 @@ import { Rng } from '../rng.ts';
 import { IdSource } from '../ids.ts';
 import { OrderStore, isOpen, type OrderRecord } from './orders.ts';
 import { MarketStats, type PublicTrade } from './market-stats.ts';
+import type { VenueCommand } from './commands.ts';
+
+/** Secrets never reach the command journal; replay needs none (it calls the venue directly, not through auth). */
+export const REDACTED_SECRET = 'redacted';
 
 /** A new order in integers, as the wire layer hands it over after parsing. */
 export interface PlaceRequest {
@@ -50,6 +54,11 @@ export interface AccountUpdate {
 export interface VenueListener {
   onAccountUpdate?(uid: number, update: AccountUpdate): void;
   onTrades?(symbol: string, trades: readonly PublicTrade[]): void;
+  /**
+   * Every state-changing command, before it runs, in call order, refused ones included: the command journal.
+   * Re-applying them to a venue built with the same instruments and seed reproduces its ledger (commands.ts).
+   */
+  onCommand?(c: VenueCommand): void;
 }
 
 export interface VenueOptions {
@@ -142,6 +151,8 @@ export class Venue {
   private readonly stats = new Map<string, MarketStats>();
   private readonly byKey = new Map<string, Account>();
   private readonly listeners: VenueListener[] = [];
+  /** Listeners with onCommand, so commands are not described when nobody journals them. */
+  private commandListeners = 0;
   private readonly dcpWindows = new Map<number, number>();
   private readonly smpDefault: SmpPolicy;
   private ids: IdSource;
@@ -168,14 +179,22 @@ export class Venue {
 
   listen(l: VenueListener): () => void {
     this.listeners.push(l);
+    if (l.onCommand) this.commandListeners++;
     return () => {
       const i = this.listeners.indexOf(l);
-      if (i >= 0) this.listeners.splice(i, 1);
+      if (i < 0) return;
+      this.listeners.splice(i, 1);
+      if (l.onCommand) this.commandListeners--;
     };
+  }
+
+  private command(c: VenueCommand): void {
+    for (const l of this.listeners) l.onCommand?.(c);
   }
 
   /** Forgets all accounts, orders, fills and trades; books start empty. Instruments and listeners stay. */
   reset(): void {
+    if (this.commandListeners > 0) this.command({ cmd: 'reset', at: this.clock.now() });
     for (const [symbol, inst] of this.instruments) {
       this.books.set(symbol, new OrderBook(inst.spec));
       this.stats.set(symbol, new MarketStats());
@@ -194,12 +213,14 @@ export class Venue {
   // ---------------------------------------------------------------- accounts
 
   createAccount(input: AccountInput): Account {
+    const now = this.clock.now();
+    if (this.commandListeners > 0) this.command({ cmd: 'createAccount', at: now, input: { ...input, secret: REDACTED_SECRET } });
     const cfg = AccountConfig.parse(input);
     const uid = cfg.uid ?? this.nextUid++;
     if (this.accounts.has(uid)) throw new Error(`uid ${uid} already exists`);
     if (this.byKey.has(cfg.apiKey)) throw new Error(`apiKey ${cfg.apiKey} already exists`);
     if (uid >= this.nextUid) this.nextUid = uid + 1;
-    const acct = new Account(uid, cfg, this.clock.now());
+    const acct = new Account(uid, cfg, now);
     this.accounts.set(uid, acct);
     this.byKey.set(acct.apiKey, acct);
     return acct;
@@ -217,6 +238,7 @@ export class Venue {
   }
 
   setDcpWindow(uid: number, seconds: number): void {
+    if (this.commandListeners > 0) this.command({ cmd: 'setDcpWindow', at: this.clock.now(), uid, seconds });
     this.dcpWindows.set(uid, seconds);
   }
 
@@ -226,11 +248,13 @@ export class Venue {
   }
 
   setLeverage(uid: number, symbol: string, leverage: number): void {
+    const now = this.clock.now();
+    if (this.commandListeners > 0) this.command({ cmd: 'setLeverage', at: now, uid, symbol, leverage });
     const inst = this.instrument(symbol);
     if (!Number.isInteger(leverage) || leverage < 1 || leverage > inst.maxLeverage) {
       throw new VenueError('PARAMS', `leverage must be an integer in 1..${inst.maxLeverage}`);
     }
-    const p = this.account(uid).position(symbol, this.clock.now());
+    const p = this.account(uid).position(symbol, now);
     if (p.leverage === leverage) throw new VenueError('LEVERAGE_NOT_MODIFIED');
     p.leverage = leverage;
   }
@@ -279,6 +303,9 @@ export class Venue {
   // ---------------------------------------------------------------- commands
 
   place(uid: number, req: PlaceRequest): OrderRecord {
+    // One clock read per command: the journal records this time, and a replay on a ManualClock must see the same.
+    const now = this.clock.now();
+    if (this.commandListeners > 0) this.command({ cmd: 'place', at: now, uid, req });
     const acct = this.account(uid);
     const inst = this.instrument(req.symbol);
     const book = this.books.get(req.symbol)!;
@@ -318,7 +345,6 @@ export class Venue {
       }
     }
 
-    const now = this.clock.now();
     const engineId = this.nextEngineId;
     const events = this.events;
     events.length = 0;
@@ -347,11 +373,12 @@ export class Venue {
   }
 
   amend(uid: number, req: AmendRequest): OrderRecord {
+    const now = this.clock.now();
+    if (this.commandListeners > 0) this.command({ cmd: 'amend', at: now, uid, req });
     const inst = this.instrument(req.symbol);
     const book = this.books.get(req.symbol)!;
     const rec = this.openOrder(uid, req);
     if (req.price === undefined && req.qty === undefined) throw new VenueError('AMEND_NO_CHANGE');
-    const now = this.clock.now();
     const bid = book.bestBid();
     const ask = book.bestAsk();
     const events = this.events;
@@ -379,6 +406,8 @@ export class Venue {
   }
 
   cancel(uid: number, ref: OrderRef): OrderRecord {
+    const now = this.clock.now();
+    if (this.commandListeners > 0) this.command({ cmd: 'cancel', at: now, uid, ref });
     const inst = this.instrument(ref.symbol);
     const book = this.books.get(ref.symbol)!;
     const rec = this.openOrder(uid, ref);
@@ -386,7 +415,7 @@ export class Venue {
     events.length = 0;
     const rejected = book.cancel(rec.engineId, events, 'user');
     if (rejected) throw rejectError(rejected, inst);
-    const ctx = this.context(inst, this.clock.now(), undefined, undefined, 'CancelByUser');
+    const ctx = this.context(inst, now, undefined, undefined, 'CancelByUser');
     this.apply(events, ctx);
     this.emit(ctx.changes);
     return rec;
@@ -397,6 +426,8 @@ export class Venue {
    * disconnect-cancel (CancelByDCP) or the operator (CancelByAdmin).
    */
   cancelAll(uid: number, symbol: string | undefined, cancelType = 'CancelByUser', limit = MAX_OPEN_ORDERS_PER_SYMBOL): OrderRecord[] {
+    const now = this.clock.now();
+    if (this.commandListeners > 0) this.command({ cmd: 'cancelAll', at: now, uid, symbol: symbol ?? null, cancelType, limit });
     this.account(uid);
     const symbols = symbol === undefined ? [...this.instruments.keys()] : [this.instrument(symbol).symbol];
     const done: OrderRecord[] = [];
@@ -409,7 +440,7 @@ export class Venue {
       events.length = 0;
       const reason: CancelReason = cancelType === 'CancelByUser' ? 'user' : 'external';
       for (const o of targets) book.cancel(o.engineId, events, reason);
-      const ctx = this.context(inst, this.clock.now(), undefined, undefined, cancelType);
+      const ctx = this.context(inst, now, undefined, undefined, cancelType);
       this.apply(events, ctx);
       this.emit(ctx.changes);
       done.push(...targets);
