@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 /**
  * `npm run sim -- [--host h] [--port p] [--control-port p] [--token t] [--seed n] [--config file.yaml]
- *                [--price 60000] [--no-book] [--log-level warn] [--journal file.jsonl[.gz]]`
+ *                [--price 60000] [--regime calm] [--market-speed 1] [--no-market] [--no-book] [--log-level warn]
+ *                [--journal file.jsonl[.gz]]`
+ *
+ * The background market (docs/market.md) trades BTCUSDT unless --no-market, which keeps the static book of the
+ * config instead (unless --no-book).
  *
  * Starts the simulated Bybit V5 venue and prints ONE JSON line on stdout when it is ready (the URLs of REST, each
  * WebSocket path and the control plane). Logs go to stderr as pino JSON. SIGTERM or SIGINT shut it down cleanly.
@@ -13,10 +17,11 @@ import { DEFAULT_CONFIG, HOUSE_ACCOUNT, loadConfig, type SimConfig } from './con
 import { seedStaticBook } from './market/static-book.ts';
 import { toSteps } from './bybit-v5/decimal.ts';
 import { Journal } from './journal.ts';
+import { RegimeName, REGIME_NAMES } from './market/params.ts';
 
 const USAGE = `usage: npm run sim -- [--host 127.0.0.1] [--port 0] [--control-port 0] [--token T] [--seed N]
-                      [--config file.yaml] [--price 60000] [--no-book] [--log-level warn]
-                      [--journal file.jsonl[.gz]]`;
+                      [--config file.yaml] [--price 60000] [--log-level warn] [--journal file.jsonl[.gz]]
+                      [--regime ${REGIME_NAMES.join('|')}] [--market-speed 1] [--no-market] [--no-book]`;
 
 function fail(msg: string): never {
   process.stderr.write(`${msg}\n${USAGE}\n`);
@@ -43,6 +48,11 @@ async function main(): Promise<void> {
         config: { type: 'string' },
         price: { type: 'string' },
         'no-book': { type: 'boolean', default: false },
+        regime: { type: 'string', default: 'calm' },
+        'market-speed': { type: 'string', default: '1' },
+        'no-market': { type: 'boolean', default: false },
+        // --replay <capture>: reserved for replay mode (sim-exchange/market/replay/, owned by the replay work). When
+        // it lands, it takes the market's place: parse it here and pass its source to startSim instead of `market`.
         'log-level': { type: 'string', default: 'warn' },
         journal: { type: 'string' },
         help: { type: 'boolean', default: false },
@@ -64,6 +74,13 @@ async function main(): Promise<void> {
   }
   const seed = intFlag(args.seed, 'seed', 0, 2 ** 32 - 1) ?? config.seed ?? 1;
   const logger = pino({ level: args['log-level'] ?? 'warn', base: { seed } }, pino.destination(2));
+
+  const regime = RegimeName.safeParse(args.regime);
+  if (!regime.success) fail(`--regime must be one of ${REGIME_NAMES.join(', ')}, got "${args.regime}"`);
+  const speed = Number(args['market-speed']);
+  if (!(speed > 0 && speed <= 1000)) fail(`--market-speed must be a number in (0, 1000], got "${args['market-speed']}"`);
+  const withMarket = !args['no-market'];
+  const startPrice = args.price ?? config.staticBook?.price ?? '60000';
 
   const journal = args.journal ? new Journal(args.journal, { gzip: args.journal.endsWith('.gz') }) : undefined;
   const sim = await startSim({

@@ -11,7 +11,10 @@ import { createRestApp } from './bybit-v5/rest/http.ts';
 import { registerRoutes } from './bybit-v5/rest/routes.ts';
 import { attachWebSockets, type WsGateway } from './bybit-v5/ws/gateway.ts';
 import { createControlApp, type ChannelDelays } from './control/server.ts';
+import { Market, type MarketOptions } from './market/market.ts';
+import { RealtimeDriver } from './market/driver.ts';
 import type { TrafficEvent } from './journal.ts';
+import type { VenueCommand } from './venue/commands.ts';
 
 export interface SimOptions {
   host?: string;
@@ -29,6 +32,13 @@ export interface SimOptions {
   logger?: FastifyBaseLogger | false;
   /** Journal hook: every inbound request and WS frame in either direction. */
   onTraffic?: (e: TrafficEvent) => void;
+  /** Command-journal hook: every state-changing venue command, from any source (sim-exchange/venue/commands.ts). */
+  onCommand?: (c: VenueCommand) => void;
+  /**
+   * The background market (docs/market.md), run in real time at `market.speed` × by a timer; its accounts are
+   * created after `accounts`. Default (undefined or false): no market, the books start empty.
+   */
+  market?: MarketOptions | false;
 }
 
 export interface SimHandle {
@@ -36,6 +46,9 @@ export interface SimHandle {
   readonly gateway: WsGateway;
   readonly delays: ChannelDelays;
   readonly limiter: RateLimiter;
+  /** The background market, when one runs. */
+  readonly market: Market | undefined;
+  readonly marketDriver: RealtimeDriver | undefined;
   readonly token: string;
   readonly urls: {
     readonly rest: string;
@@ -62,7 +75,10 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
   const delays: ChannelDelays = { rest: 0, public: 0, private: 0, trade: 0 };
   const limiter = new RateLimiter({ ...BYBIT_LINEAR_LIMITS, ...opts.rateLimits }, BYBIT_DEFAULT_LIMIT);
 
+  if (opts.onCommand) venue.listen({ onCommand: opts.onCommand });
   for (const a of opts.accounts ?? []) venue.createAccount(a);
+  const market = opts.market ? new Market(venue, { seed, ...opts.market }) : undefined;
+  const driver = market ? new RealtimeDriver(market, clock, market.speed) : undefined;
 
   const keys = { byKey: (k: string) => venue.accountByKey(k) };
   const rest = createRestApp({
@@ -90,10 +106,17 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
   const ws = gateway;
   const control = createControlApp({
     venue, token, delays, limiter, logger,
-    // 1012 = service restart: clients reconnect and re-authenticate against the fresh venue.
-    onReset: () => ws.drop({}, 1012, 'venue reset'),
+    market: market && driver ? { market, driver } : undefined,
+    onReset: () => {
+      // 1012 = service restart: clients reconnect and re-authenticate against the fresh venue.
+      ws.drop({}, 1012, 'venue reset');
+      // The market's accounts went with the reset: it makes new ones and quotes again.
+      market?.reattach();
+    },
   });
   await control.listen({ host, port: opts.controlPort ?? 0 });
+
+  driver?.start();
 
   const venuePort = (rest.app.server.address() as AddressInfo).port;
   const controlPort = (control.server.address() as AddressInfo).port;
@@ -103,6 +126,8 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
     gateway,
     delays,
     limiter,
+    market,
+    marketDriver: driver,
     token,
     urls: {
       rest: `http://${base}`,
@@ -112,6 +137,8 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
       control: `http://${host}:${controlPort}`,
     },
     async close() {
+      driver?.stop();
+      market?.stop();
       await gateway?.close();
       await Promise.all([rest.app.close(), control.close()]);
     },

@@ -10,6 +10,9 @@ import type { Execution } from '../accounts/ledger.ts';
 import { ControlError } from './errors.ts';
 import { seedStaticBook } from '../market/static-book.ts';
 import { toSteps } from '../bybit-v5/decimal.ts';
+import type { Market } from '../market/market.ts';
+import type { RealtimeDriver } from '../market/driver.ts';
+import { RegimeName, ParamOverrides } from '../market/params.ts';
 
 /** Fixed extra response delay per channel, in ms (benchmarks; faults come later). Read on every response. */
 export interface ChannelDelays {
@@ -30,6 +33,8 @@ export interface ControlDeps {
    * connection here: an authenticated connection would otherwise receive a new account's pushes under its old uid.
    */
   readonly onReset?: () => void;
+  /** The background market and its real-time driver, when the venue runs one (docs/market.md). */
+  readonly market?: { readonly market: Market; readonly driver: RealtimeDriver } | undefined;
 }
 
 const Delays = z
@@ -53,6 +58,31 @@ const SeedBook = z
     qty: z.string(),
     depthGrowth: z.number().min(0).max(10).default(0.1),
     uid: z.number().int().positive(),
+  })
+  .strict();
+
+const RegimeBody = z
+  .object({
+    regime: RegimeName,
+    params: ParamOverrides.optional(),
+    transitionMs: z.number().int().min(0).max(3_600_000).default(0),
+  })
+  .strict();
+
+const TimelineBody = z
+  .object({
+    steps: z
+      .array(
+        z
+          .object({
+            atMs: z.number().int().min(0).max(7 * 24 * 3_600_000),
+            regime: RegimeName,
+            params: ParamOverrides.optional(),
+            transitionMs: z.number().int().min(0).max(3_600_000).optional(),
+          })
+          .strict(),
+      )
+      .max(1000),
   })
   .strict();
 
@@ -164,6 +194,56 @@ export function createControlApp(deps: ControlDeps): FastifyInstance {
     const { limits } = RateLimits.parse(req.body ?? {});
     deps.limiter.setLimits(limits);
     return { limits };
+  });
+
+  // ---------------------------------------------------------------- background market (docs/market.md)
+
+  const marketDep = () => {
+    if (!deps.market) throw new ControlError('CTRL_NOT_FOUND', 'no background market: the venue was started with --no-market (market: false)');
+    return deps.market;
+  };
+  const marketView = () => {
+    const { market, driver } = marketDep();
+    const snap = market.snapshot();
+    const inst = venue.instrument(snap.symbol);
+    return {
+      ...snap,
+      midPrice: snap.midTicks === null ? null : fracPrice(inst, snap.midTicks),
+      speed: driver.speed,
+      rebases: driver.rebases,
+      volume: qty(inst, snap.volumeLots),
+      agents: snap.agents.map((a) => ({
+        ...a,
+        volume: qty(inst, a.volumeLots),
+        position: (a.position < 0 ? '-' : '') + qty(inst, Math.abs(a.position)),
+      })),
+    };
+  };
+
+  app.get('/market', async () => marketView());
+
+  app.post('/market/regime', async (req) => {
+    const { market } = marketDep();
+    const o = RegimeBody.parse(req.body ?? {});
+    market.setRegime(o.regime, o.params ?? {}, o.transitionMs);
+    return marketView();
+  });
+
+  app.post('/market/timeline', async (req) => {
+    const { market } = marketDep();
+    const o = TimelineBody.parse(req.body ?? {});
+    market.setTimeline(o.steps);
+    return { timeline: market.snapshot().timeline };
+  });
+
+  app.post('/market/pause', async () => {
+    marketDep().driver.pause();
+    return { paused: true };
+  });
+
+  app.post('/market/resume', async () => {
+    marketDep().driver.resume();
+    return { paused: false };
   });
 
   app.post('/reset', async () => {

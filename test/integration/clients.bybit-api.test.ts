@@ -5,6 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RestClientV5, WebsocketClient } from 'bybit-api';
+import { replayCommands } from '../../sim-exchange/venue/commands.ts';
+import { DEFAULT_INSTRUMENTS } from '../../sim-exchange/instruments.ts';
 import { SYMBOL, WAIT_MS, numLevels, startClientSim, waitUntil, type ClientSim } from './helpers/clients.ts';
 
 type WsEvent = { topic?: string; type?: string; data?: unknown; wsKey?: string };
@@ -232,5 +234,15 @@ describe('bybit-api client against the simulated venue', () => {
 
   it('journals the whole session as parseable JSONL', () => {
     expect(env.journalErrors).toEqual([]);
+  });
+
+  it('rebuilds the same ledger and accounts by replaying the command journal', () => {
+    const live = env.sim.venue;
+    expect(live.ledger.entries().length).toBeGreaterThan(0);
+    const { venue } = replayCommands(env.commands, { instruments: DEFAULT_INSTRUMENTS, seed: 11 });
+    expect(venue.ledger.entries()).toEqual(live.ledger.entries());
+    const summary = (v: typeof live) =>
+      [...v.accounts.values()].map((a) => ({ uid: a.uid, wallet: a.walletBalance(), positions: [...a.positions.entries()], open: [...v.orders.openOf(a.uid)] }));
+    expect(summary(venue)).toEqual(summary(live));
   });
 });

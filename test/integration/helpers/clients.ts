@@ -6,6 +6,7 @@
 import { startSim, type SimHandle } from '../../../sim-exchange/server.ts';
 import { seedStaticBook } from '../../../sim-exchange/market/static-book.ts';
 import { trafficLine } from '../../../sim-exchange/journal.ts';
+import type { VenueCommand } from '../../../sim-exchange/venue/commands.ts';
 
 export const SYMBOL = 'BTCUSDT';
 export const WAIT_MS = 5000;
@@ -30,6 +31,8 @@ export interface ClientSim {
   readonly house: Keys & { uid: number };
   /** Resolves once the venue has acknowledged a subscription to `topic` for the account `uid` (private) or anyone. */
   subscribed(topic: string, uid?: number): Promise<void>;
+  /** Every venue command so far, JSON round-tripped (replayCommands rebuilds the venue from them). */
+  readonly commands: readonly VenueCommand[];
   /** Traffic events whose journal line did not parse (should stay empty). */
   readonly journalErrors: readonly string[];
   /** Book depth as [price, qty] numbers (BTCUSDT: ticks of 0.1, lots of 0.001). */
@@ -39,6 +42,7 @@ export interface ClientSim {
 export async function startClientSim(tag: string): Promise<ClientSim> {
   const frames: JournalFrame[] = [];
   const journalErrors: string[] = [];
+  const commands: VenueCommand[] = [];
   const listeners = new Set<(f: JournalFrame) => void>();
   const mk = (name: string) => ({ apiKey: `${tag}-${name}-key`, secret: `${tag}-${name}-secret` });
   const maker = mk('maker');
@@ -51,6 +55,8 @@ export async function startClientSim(tag: string): Promise<ClientSim> {
       { ...taker, balance: '100000', makerFeeRate: '0.0002', takerFeeRate: '0.00055' },
       { ...house, balance: '100000000', makerFeeRate: '0', takerFeeRate: '0' },
     ],
+    // The command journal as it would be read back from the file (a JSON round trip).
+    onCommand: (c) => commands.push(JSON.parse(JSON.stringify(c)) as VenueCommand),
     onTraffic: (e) => {
       // Every event must make one parseable journal line (outbound frames are embedded as JSON values).
       try {
@@ -88,6 +94,7 @@ export async function startClientSim(tag: string): Promise<ClientSim> {
   return {
     sim,
     journalErrors,
+    commands,
     maker: { ...maker, uid: uidOf(maker) },
     taker: { ...taker, uid: uidOf(taker) },
     house: { ...house, uid: houseUid },
