@@ -2,10 +2,11 @@
 /**
  * `npm run sim -- [--host h] [--port p] [--control-port p] [--token t] [--seed n] [--config file.yaml]
  *                [--price 60000] [--regime calm] [--market-speed 1] [--no-market] [--no-book] [--log-level warn]
- *                [--journal file.jsonl[.gz]]`
+ *                [--journal file.jsonl[.gz]] [--replay capture[.gz] [--speed 1]]`
  *
  * The background market (docs/market.md) trades BTCUSDT unless --no-market, which keeps the static book of the
- * config instead (unless --no-book).
+ * config instead (unless --no-book). --replay plays a recorded session as the background market instead
+ * (docs/replay.md); what it imported is printed on stderr and in the ready line.
  *
  * Starts the simulated Bybit V5 venue and prints ONE JSON line on stdout when it is ready (the URLs of REST, each
  * WebSocket path and the control plane). Logs go to stderr as pino JSON. SIGTERM or SIGINT shut it down cleanly.
@@ -18,10 +19,16 @@ import { seedStaticBook } from './market/static-book.ts';
 import { toSteps } from './bybit-v5/decimal.ts';
 import { Journal } from './journal.ts';
 import { RegimeName, REGIME_NAMES } from './market/params.ts';
+import { DEFAULT_INSTRUMENTS } from './instruments.ts';
+import type { JournalHeader } from './venue/commands.ts';
+import { loadReplay } from './market/replay/load.ts';
+import { ReplayPlayer } from './market/replay/player.ts';
+import { startRealtime } from './market/replay/realtime.ts';
 
 const USAGE = `usage: npm run sim -- [--host 127.0.0.1] [--port 0] [--control-port 0] [--token T] [--seed N]
                       [--config file.yaml] [--price 60000] [--log-level warn] [--journal file.jsonl[.gz]]
-                      [--regime ${REGIME_NAMES.join('|')}] [--market-speed 1] [--no-market] [--no-book]`;
+                      [--regime ${REGIME_NAMES.join('|')}] [--market-speed 1] [--no-market] [--no-book]
+                      [--replay capture[.gz] [--speed 1]]`;
 
 function fail(msg: string): never {
   process.stderr.write(`${msg}\n${USAGE}\n`);
@@ -51,8 +58,8 @@ async function main(): Promise<void> {
         regime: { type: 'string', default: 'calm' },
         'market-speed': { type: 'string', default: '1' },
         'no-market': { type: 'boolean', default: false },
-        // --replay <capture>: reserved for replay mode (sim-exchange/market/replay/, owned by the replay work). When
-        // it lands, it takes the market's place: parse it here and pass its source to startSim instead of `market`.
+        replay: { type: 'string' },
+        speed: { type: 'string', default: '1' },
         'log-level': { type: 'string', default: 'warn' },
         journal: { type: 'string' },
         help: { type: 'boolean', default: false },
@@ -79,24 +86,49 @@ async function main(): Promise<void> {
   if (!regime.success) fail(`--regime must be one of ${REGIME_NAMES.join(', ')}, got "${args.regime}"`);
   const speed = Number(args['market-speed']);
   if (!(speed > 0 && speed <= 1000)) fail(`--market-speed must be a number in (0, 1000], got "${args['market-speed']}"`);
-  const withMarket = !args['no-market'];
+  const replaySpeed = Number(args.speed);
+  if (!(replaySpeed > 0 && replaySpeed <= 1000)) fail(`--speed must be a number in (0, 1000], got "${args.speed}"`);
+  // A replay is the background market: no seeded market and no static book next to it.
+  const replay = args.replay
+    ? await loadReplay(args.replay, { speed: replaySpeed }).catch((err: unknown) => fail((err as Error).message))
+    : undefined;
+  if (replay) process.stderr.write(`${replay.summary}\n`);
+  const withMarket = !args['no-market'] && replay === undefined;
   const startPrice = args.price ?? config.staticBook?.price ?? '60000';
 
+  const instruments = config.instruments ?? DEFAULT_INSTRUMENTS;
   const journal = args.journal ? new Journal(args.journal, { gzip: args.journal.endsWith('.gz') }) : undefined;
+  // The header first: a replay of the journal's commands needs the same instruments and seed (docs/journal.md).
+  journal?.write({ kind: 'header', version: 1, seed, instruments } satisfies JournalHeader);
   const sim = await startSim({
     host: args.host,
     port: intFlag(args.port, 'port', 0, 65535) ?? 0,
     controlPort: intFlag(args['control-port'], 'control-port', 0, 65535) ?? 0,
     ...(args.token ? { token: args.token } : {}),
     seed,
-    ...(config.instruments ? { instruments: config.instruments } : {}),
+    instruments,
     ...(config.rateLimits ? { rateLimits: config.rateLimits } : {}),
     accounts: config.accounts ?? [],
     logger,
-    ...(journal ? { onTraffic: (e) => journal.traffic(e) } : {}),
+    ...(withMarket ? { market: { regime: regime.data, speed, startPrice } } : {}),
+    ...(journal ? { onTraffic: (e) => journal.traffic(e), onCommand: (c) => journal.write(c) } : {}),
   });
 
-  const book = args['no-book'] ? null : config.staticBook;
+  let replayDriver: { stop(): void } | undefined;
+  let player: ReplayPlayer | undefined;
+  if (replay) {
+    player = new ReplayPlayer(sim.venue, replay.session, { speed: replaySpeed, startMs: sim.venue.clock.now() });
+    const p = player;
+    // Real time, not the venue clock: a control-plane clock skew must not make the replay skip events.
+    const offset = sim.venue.clock.now() - Date.now();
+    replayDriver = startRealtime(p, {
+      now: () => Date.now() + offset,
+      onEnd: () => logger.info({ report: p.report() }, 'replay finished'),
+      onError: (err) => logger.error({ err }, 'replay stopped'),
+    });
+  }
+
+  const book = args['no-book'] || withMarket || replay ? null : config.staticBook;
   if (book) {
     const inst = sim.venue.instrument(book.symbol);
     const mid = toSteps(args.price ?? book.price, inst.tick);
@@ -117,6 +149,8 @@ async function main(): Promise<void> {
       token: sim.token,
       seed,
       accounts: [...sim.venue.accounts.values()].map((a) => ({ uid: a.uid, apiKey: a.apiKey, label: a.label })),
+      market: withMarket ? { regime: regime.data, speed } : null,
+      replay: replay ? { file: args.replay, speed: replaySpeed, imported: replay.report } : null,
     })}\n`,
   );
 
@@ -125,6 +159,8 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     logger.info({ signal }, 'shutting down');
+    replayDriver?.stop();
+    player?.dispose();
     sim.close().then(() => journal?.close()).then(
       () => process.exit(0),
       (err: unknown) => {
