@@ -1,5 +1,5 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { createGzip, type Gzip } from 'node:zlib';
+import { createGzip, constants as zlibConstants, type Gzip } from 'node:zlib';
 import { once } from 'node:events';
 import type { RestJournalEvent } from './bybit-v5/rest/http.ts';
 import type { WsJournalEvent } from './bybit-v5/ws/connection.ts';
@@ -26,7 +26,10 @@ export class Journal {
   private closed = false;
   records = 0;
 
-  constructor(path: string, opts: { gzip?: boolean } = {}) {
+  constructor(
+    readonly path: string,
+    opts: { gzip?: boolean } = {},
+  ) {
     this.out = createWriteStream(path);
     if (opts.gzip) {
       this.gzip = createGzip();
@@ -65,6 +68,25 @@ export class Journal {
     this.batchBytes = 0;
     (this.gzip ?? this.out).write(chunk);
   };
+
+  get gzipped(): boolean {
+    return this.gzip !== undefined;
+  }
+
+  /**
+   * Writes every line so far through to the file, so it can be copied (a repro bundle). A gzip journal gets a full
+   * flush: the copy is a valid deflate stream without the gzip trailer, read with finishFlush Z_SYNC_FLUSH.
+   */
+  async sync(): Promise<void> {
+    if (this.closed) return;
+    this.flush();
+    const gzip = this.gzip;
+    if (gzip) {
+      await new Promise<void>((resolve) => gzip.flush(zlibConstants.Z_FULL_FLUSH, () => resolve()));
+      await new Promise<void>((resolve) => setImmediate(resolve)); // let the pipe hand the flushed bytes to the file
+    }
+    await new Promise<void>((resolve, reject) => this.out.write('', (err) => (err ? reject(err) : resolve())));
+  }
 
   async close(): Promise<void> {
     if (this.closed) return;

@@ -2,7 +2,7 @@
 /**
  * `npm run sim -- [--host h] [--port p] [--control-port p] [--token t] [--seed n] [--config file.yaml]
  *                [--price 60000] [--regime calm] [--market-speed 1] [--no-market] [--no-book] [--log-level warn]
- *                [--journal file.jsonl[.gz]] [--replay capture[.gz] [--speed 1]]`
+ *                [--journal file.jsonl[.gz]] [--replay capture[.gz] [--speed 1]] [--repro-dir artifacts/repro]`
  *
  * The background market (docs/market.md) trades BTCUSDT unless --no-market, which keeps the static book of the
  * config instead (unless --no-book). --replay plays a recorded session as the background market instead
@@ -28,7 +28,7 @@ import { startRealtime } from './market/replay/realtime.ts';
 const USAGE = `usage: npm run sim -- [--host 127.0.0.1] [--port 0] [--control-port 0] [--token T] [--seed N]
                       [--config file.yaml] [--price 60000] [--log-level warn] [--journal file.jsonl[.gz]]
                       [--regime ${REGIME_NAMES.join('|')}] [--market-speed 1] [--no-market] [--no-book]
-                      [--replay capture[.gz] [--speed 1]]`;
+                      [--replay capture[.gz] [--speed 1]] [--repro-dir artifacts/repro]`;
 
 function fail(msg: string): never {
   process.stderr.write(`${msg}\n${USAGE}\n`);
@@ -62,6 +62,7 @@ async function main(): Promise<void> {
         speed: { type: 'string', default: '1' },
         'log-level': { type: 'string', default: 'warn' },
         journal: { type: 'string' },
+        'repro-dir': { type: 'string', default: 'artifacts/repro' },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -112,6 +113,17 @@ async function main(): Promise<void> {
     logger,
     ...(withMarket ? { market: { regime: regime.data, speed, startPrice } } : {}),
     ...(journal ? { onTraffic: (e) => journal.traffic(e), onCommand: (c) => journal.write(c) } : {}),
+    repro: {
+      root: args['repro-dir'],
+      source: () => ({
+        seed,
+        instruments,
+        journal,
+        market: withMarket ? { regime: regime.data, speed } : null,
+        replayFile: args.replay,
+        argv: process.argv.slice(2),
+      }),
+    },
   });
 
   let replayDriver: { stop(): void } | undefined;

@@ -15,6 +15,7 @@ import { Market, type MarketOptions } from './market/market.ts';
 import { RealtimeDriver } from './market/driver.ts';
 import type { TrafficEvent } from './journal.ts';
 import type { VenueCommand } from './venue/commands.ts';
+import type { ReproSource } from './repro.ts';
 
 export interface SimOptions {
   host?: string;
@@ -34,6 +35,8 @@ export interface SimOptions {
   onTraffic?: (e: TrafficEvent) => void;
   /** Command-journal hook: every state-changing venue command, from any source (sim-exchange/venue/commands.ts). */
   onCommand?: (c: VenueCommand) => void;
+  /** Repro bundles on the control plane (POST /repro): their root directory and what the venue is made of. */
+  repro?: { readonly root: string; readonly source: () => ReproSource };
   /**
    * The background market (docs/market.md), run in real time at `market.speed` × by a timer; its accounts are
    * created after `accounts`. Default (undefined or false): no market, the books start empty.
@@ -107,6 +110,7 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
   const control = createControlApp({
     venue, token, delays, limiter, logger,
     market: market && driver ? { market, driver } : undefined,
+    repro: opts.repro,
     onReset: () => {
       // 1012 = service restart: clients reconnect and re-authenticate against the fresh venue.
       ws.drop({}, 1012, 'venue reset');

@@ -6,7 +6,7 @@ export const CONTROL_ERRORS = {
   CTRL_UNAUTHORIZED: { http: 401, when: 'missing or wrong bearer token' },
   CTRL_BAD_REQUEST: { http: 400, when: 'a body or parameter that fails validation; the message names the path' },
   CTRL_NOT_FOUND: { http: 404, when: 'unknown account, symbol or route' },
-  CTRL_CONFLICT: { http: 409, when: 'an account with that uid or apiKey already exists' },
+  CTRL_CONFLICT: { http: 409, when: 'an account with that uid or apiKey already exists; a repro bundle without a journal' },
   CTRL_INTERNAL: { http: 500, when: 'an unexpected error; nothing was changed' },
 } as const;
 

@@ -13,6 +13,7 @@ import { toSteps } from '../bybit-v5/decimal.ts';
 import type { Market } from '../market/market.ts';
 import type { RealtimeDriver } from '../market/driver.ts';
 import { RegimeName, ParamOverrides } from '../market/params.ts';
+import { writeReproBundle, ReproUnavailable, type ReproSource } from '../repro.ts';
 
 /** Fixed extra response delay per channel, in ms (benchmarks; faults come later). Read on every response. */
 export interface ChannelDelays {
@@ -35,6 +36,8 @@ export interface ControlDeps {
   readonly onReset?: () => void;
   /** The background market and its real-time driver, when the venue runs one (docs/market.md). */
   readonly market?: { readonly market: Market; readonly driver: RealtimeDriver } | undefined;
+  /** Repro bundles (POST /repro): where they go, and what the running venue is made of. */
+  readonly repro?: { readonly root: string; readonly source: () => ReproSource } | undefined;
 }
 
 const Delays = z
@@ -59,6 +62,10 @@ const SeedBook = z
     depthGrowth: z.number().min(0).max(10).default(0.1),
     uid: z.number().int().positive(),
   })
+  .strict();
+
+const ReproBody = z
+  .object({ name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, . _ - (1-64)').optional() })
   .strict();
 
 const RegimeBody = z
@@ -244,6 +251,20 @@ export function createControlApp(deps: ControlDeps): FastifyInstance {
   app.post('/market/resume', async () => {
     marketDep().driver.resume();
     return { paused: false };
+  });
+
+  app.post('/repro', async (req, reply) => {
+    const body = ReproBody.parse(req.body ?? {});
+    const repro = deps.repro;
+    if (!repro) throw new ControlError('CTRL_CONFLICT', 'repro bundles are not configured on this venue');
+    try {
+      const { dir, files, manifest } = await writeReproBundle(repro.root, body.name, repro.source(), new Date());
+      reply.code(201);
+      return { dir, files, seed: manifest.seed, command: manifest.command };
+    } catch (err) {
+      if (err instanceof ReproUnavailable) throw new ControlError('CTRL_CONFLICT', err.message);
+      throw err;
+    }
   });
 
   app.post('/reset', async () => {

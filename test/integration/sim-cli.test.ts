@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isVenueCommand, replayCommands, type JournalHeader } from '../../sim-exchange/venue/commands.ts';
+import { readReproBundle } from '../../sim-exchange/repro.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mm-bench-sim-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -45,10 +46,19 @@ function control(ready: Ready, path: string): Promise<unknown> {
   return fetch(`${ready.control}${path}`, { headers: { authorization: `Bearer ${ready.token}` } }).then((r) => r.json());
 }
 
+function controlPost(ready: Ready, path: string, body: object): Promise<{ status: number; json: Record<string, unknown> }> {
+  return fetch(`${ready.control}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ready.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  }).then(async (r) => ({ status: r.status, json: (await r.json()) as Record<string, unknown> }));
+}
+
 describe('npm run sim', () => {
   it('runs the background market, journals it, and the journal replays to the same fills', async () => {
     const journalPath = join(dir, 'market.jsonl');
-    const { child, ready } = await startCli(['--seed', '7', '--market-speed', '20', '--journal', journalPath]);
+    const reproDir = join(dir, 'repro');
+    const { child, ready } = await startCli(['--seed', '7', '--market-speed', '20', '--journal', journalPath, '--repro-dir', reproDir]);
     expect(ready.market).toEqual({ regime: 'calm', speed: 20 });
     expect(ready.replay).toBeNull();
     // The market trades by itself: wait (bounded) until the control plane reports fills.
@@ -62,7 +72,18 @@ describe('npm run sim', () => {
       await new Promise((r) => setTimeout(r, 25));
     }
     expect(fills.length).toBeGreaterThanOrEqual(30);
+    // A repro bundle on demand, while the market keeps trading.
+    const bundle = await controlPost(ready, '/repro', { name: 'incident-1' });
+    expect(bundle.status).toBe(201);
+    expect(bundle.json).toMatchObject({ dir: join(reproDir, 'incident-1'), files: ['manifest.json', 'journal.jsonl'], seed: 7 });
+    expect(bundle.json.command).toContain('--seed 7');
     expect(await stop(child)).toBe(0);
+
+    // The bundle alone rebuilds the fills the venue had reported before it was written.
+    const fromBundle = await readReproBundle(join(reproDir, 'incident-1'));
+    expect(fromBundle.manifest).toMatchObject({ seed: 7, market: { regime: 'calm', speed: 20 }, replay: null });
+    const rebuilt = replayCommands(fromBundle.commands, fromBundle.header).venue.ledger.entries();
+    expect(rebuilt.slice(0, fills.length).map((e) => e.execId)).toEqual(fills.map((f) => f.execId));
 
     const lines = readFileSync(journalPath, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     const header = lines[0] as unknown as JournalHeader;
@@ -83,6 +104,11 @@ describe('npm run sim', () => {
     expect(ready.replay?.imported.badLines).toBe(10);
     const book = (await control(ready, '/book/BTCUSDT?depth=5')) as { bids: [string, string][]; asks: [string, string][] };
     expect(book.bids.length + book.asks.length).toBeGreaterThan(0);
+    // Without --journal there is nothing to bundle: a clear 409, not a half-written directory.
+    const bundle = await controlPost(ready, '/repro', {});
+    expect(bundle.status).toBe(409);
+    expect(bundle.json).toMatchObject({ error: 'CTRL_CONFLICT' });
+    expect(String(bundle.json.message)).toContain('--journal');
     expect(await stop(child)).toBe(0);
   });
 
