@@ -1,0 +1,66 @@
+/**
+ * Bybit's per-endpoint rate limits as the venue reports them on every REST response (X-Bapi-Limit: the limit,
+ * X-Bapi-Limit-Status: what is left in the rolling second, X-Bapi-Limit-Reset-Timestamp: when a unit frees up if
+ * none is left). bybit-api parses them into `rateLimitApi` when its `parseAPIRateLimits` option is on.
+ *
+ * The gate holds a send while the venue has told us the window is used up, until the reset time it gave. Between
+ * replies it counts what it sends (several requests can be in flight), so concurrent sends do not all go out into a
+ * window known to be empty. When the count runs out without a reset time from the venue, it sends anyway: the venue
+ * then answers 10006 with a reset time, and the retry waits for it. Time is venue wall time (ms since epoch).
+ */
+
+export interface LimitInfo {
+  readonly max: number;
+  readonly remaining: number;
+  readonly resetAt: number;
+}
+
+/** bybit-api's parsed headers (`rateLimitApi`), or undefined when absent or malformed. */
+export function limitFromReply(r: unknown): LimitInfo | undefined {
+  const x = (r as { rateLimitApi?: { remainingRequests?: unknown; maxRequests?: unknown; resetAtTimestamp?: unknown } } | null)?.rateLimitApi;
+  if (!x) return undefined;
+  const max = Number(x.maxRequests);
+  const remaining = Number(x.remainingRequests);
+  const resetAt = Number(x.resetAtTimestamp);
+  if (![max, remaining, resetAt].every(Number.isFinite)) return undefined;
+  return { max, remaining, resetAt };
+}
+
+export class RateLimitGate {
+  private readonly state = new Map<string, { max: number; remaining: number; resetAt: number }>();
+
+  constructor(
+    private readonly wallNow: () => number = Date.now,
+    /** A reset further away than this is not believed (clock skew); waits are capped to it. */
+    private readonly maxWaitMs = 1100,
+  ) {}
+
+  /** Latest reply of `endpoint`: the venue's figures replace our local count. */
+  update(endpoint: string, info: LimitInfo): void {
+    this.state.set(endpoint, { ...info });
+  }
+
+  /** How long to hold a send on `endpoint` now (ms); 0 = go. Pure given the state. */
+  waitMs(endpoint: string): number {
+    const s = this.state.get(endpoint);
+    if (!s || s.remaining > 0) return 0;
+    const wait = s.resetAt - this.wallNow();
+    return wait > 0 ? Math.min(wait, this.maxWaitMs) : 0;
+  }
+
+  /** Counts `units` sent on `endpoint` (batch endpoints count one unit per order). */
+  take(endpoint: string, units: number): void {
+    const s = this.state.get(endpoint);
+    if (s) s.remaining = Math.max(0, s.remaining - units);
+  }
+
+  /** After a wait, the window state is unknown until the next reply. */
+  forget(endpoint: string): void {
+    this.state.delete(endpoint);
+  }
+
+  snapshot(endpoint: string): LimitInfo | undefined {
+    const s = this.state.get(endpoint);
+    return s ? { ...s } : undefined;
+  }
+}

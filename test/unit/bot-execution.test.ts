@@ -1,0 +1,226 @@
+/**
+ * Unit tests of the execution half's pure parts (decimal, orderLinkIds, backoff, rate-limit gate, reconciliation plan)
+ * and of the Executor against a scripted fake REST client and private stream: a create whose answer is lost is
+ * retried with the same orderLinkId and the venue's 110072 counts as success after a lookup; 10016 is retried; a
+ * PostOnly cancel on the stream removes the order and is counted.
+ */
+import { describe, expect, it } from 'vitest';
+import { EventEmitter } from 'node:events';
+import pino from 'pino';
+import type { RestClientV5, WebsocketClient } from 'bybit-api';
+import { addDec, cmpDec, eqDec, subDec } from '../../bot/venue/decimal.ts';
+import { LinkIds } from '../../bot/venue/link-ids.ts';
+import { RateLimitGate } from '../../bot/venue/rate-limits.ts';
+import { backoffMs, seededRandom } from '../../bot/execution/retry.ts';
+import { planReconcile } from '../../bot/execution/reconcile.ts';
+import { Executor } from '../../bot/execution/executor.ts';
+import type { TrackedOrder } from '../../bot/state/orders.ts';
+import type { OrderUpdate } from '../../bot/venue/messages.ts';
+import type { QuoteSet } from '../../bot/types.ts';
+
+describe('decimal strings', () => {
+  it('adds, subtracts and compares exactly', () => {
+    expect(addDec('0.010', '0.02')).toBe('0.030');
+    expect(addDec('0.1', '0.2')).toBe('0.3');
+    expect(subDec('1', '0.001')).toBe('0.999');
+    expect(subDec('0.001', '1')).toBe('-0.999');
+    expect(eqDec('0.010', '0.01')).toBe(true);
+    expect(cmpDec('60000.50', '60000.5')).toBe(0);
+    expect(cmpDec('2', '10')).toBe(-1);
+  });
+});
+
+describe('orderLinkIds', () => {
+  it('mints unique ids of at most 36 chars that parse back, and recognises only its prefix', () => {
+    const ids = new LinkIds('mmbot_12345', seededRandom(3));
+    const a = ids.next('Buy', 12);
+    const b = ids.next('Buy', 12);
+    expect(a).not.toBe(b);
+    expect(a.length).toBeLessThanOrEqual(36);
+    expect(ids.parse(a)).toEqual({ run: ids.run, side: 'Buy', level: 12 });
+    expect(ids.isOwn('mmbot_12345x-1')).toBe(false);
+    expect(ids.parse('other-abc-B0-1')).toBeUndefined();
+    expect(() => new LinkIds('has-dash')).toThrow();
+  });
+});
+
+describe('backoff and rate-limit gate', () => {
+  it('backoff is exponential, capped, jittered within [cap/2, cap] and reproducible from a seed', () => {
+    const p = { baseMs: 50, maxMs: 2000 };
+    const r1 = seededRandom(42);
+    const r2 = seededRandom(42);
+    for (let i = 0; i < 10; i++) {
+      const cap = Math.min(2000, 50 * 2 ** i);
+      const ms = backoffMs(i, p, r1);
+      expect(ms).toBeGreaterThanOrEqual(cap / 2);
+      expect(ms).toBeLessThanOrEqual(cap);
+      expect(backoffMs(i, p, r2)).toBe(ms);
+    }
+  });
+
+  it('holds sends only while the venue said the window is used up, until its reset', () => {
+    let now = 1_000_000;
+    const g = new RateLimitGate(() => now);
+    expect(g.waitMs('/x')).toBe(0);
+    g.update('/x', { max: 10, remaining: 2, resetAt: now });
+    g.take('/x', 2);
+    expect(g.waitMs('/x')).toBe(0); // used up locally but no reset time known: the venue will say
+    g.update('/x', { max: 10, remaining: 0, resetAt: now + 300 });
+    expect(g.waitMs('/x')).toBe(300);
+    now += 300;
+    expect(g.waitMs('/x')).toBe(0);
+    g.update('/x', { max: 10, remaining: 0, resetAt: now + 60_000 });
+    expect(g.waitMs('/x')).toBe(1100); // capped: a far reset is clock skew
+  });
+});
+
+describe('reconciliation plan', () => {
+  const ids = new LinkIds('bot', seededRandom(1));
+  const u = (orderLinkId: string, side: 'Buy' | 'Sell' = 'Buy', updatedTime = 10): OrderUpdate => ({
+    symbol: 'BTCUSDT', orderId: `id-${orderLinkId}`, orderLinkId, side, price: '1', qty: '1', leavesQty: '1', cumExecQty: '0', status: 'New', rejectReason: '', updatedTime,
+  });
+  const t = (orderLinkId: string, over: Partial<TrackedOrder> = {}): TrackedOrder => ({
+    orderId: 'x', orderLinkId, side: 'Buy', level: 0, price: '1', qty: '1', filled: '0', status: 'New', inflight: undefined, updatedTime: 0, streamAt: 0, confirmedAt: 5, ...over,
+  });
+
+  it('updates tracked, adopts this run, cancels other runs, skips closed and foreign, drops the vanished', () => {
+    const mine = ids.next('Buy', 0);
+    const lost = ids.next('Sell', 2);
+    const closed = ids.next('Buy', 1);
+    const plan = planReconcile({
+      open: [u(mine), u(lost, 'Sell'), u('bot-oldrun-B0-0'), u('someone-else'), u(closed, 'Buy', 9)],
+      tracked: [t(mine), t('bot-zzz-B3-9'), t('bot-zzz-B4-9', { inflight: 'create' }), t('bot-zzz-B5-9', { confirmedAt: 50 })],
+      parse: (l) => ids.parse(l),
+      run: ids.run,
+      closedSince: (l, at) => l === closed && at <= 9,
+      requestedAt: 20,
+    });
+    expect(plan.update.map((x) => x.orderLinkId)).toEqual([mine]);
+    expect(plan.adopt).toEqual([{ order: u(lost, 'Sell'), level: 2 }]);
+    expect(plan.orphans.map((x) => x.orderLinkId)).toEqual(['bot-oldrun-B0-0']);
+    expect(plan.gone).toEqual(['bot-zzz-B3-9']);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Executor against fakes
+
+type Handler = (params: Record<string, unknown>) => Promise<unknown>;
+
+class FakeWs extends EventEmitter {
+  subscribeV5(): Promise<unknown>[] {
+    return [Promise.resolve()];
+  }
+}
+
+const ok = (result: unknown, retExtInfo: unknown = {}) => ({ retCode: 0, retMsg: 'OK', result, retExtInfo, rateLimitApi: { remainingRequests: 9, maxRequests: 10, resetAtTimestamp: Date.now() } });
+const never = () => new Promise<unknown>(() => undefined);
+
+function fakeRest(h: Partial<Record<string, Handler>>) {
+  const calls: string[] = [];
+  const call = (name: string) => (...args: unknown[]) => {
+    calls.push(name);
+    const params = (typeof args[0] === 'string' ? { request: args[1] } : args[0]) as Record<string, unknown>;
+    const f = h[name];
+    if (!f) return Promise.resolve(ok({ list: [], nextPageCursor: '' }));
+    return f(params);
+  };
+  const rest = {
+    options: { parseAPIRateLimits: true },
+    submitOrder: call('submitOrder'), amendOrder: call('amendOrder'), cancelOrder: call('cancelOrder'),
+    batchSubmitOrders: call('batchSubmitOrders'), batchAmendOrders: call('batchAmendOrders'), batchCancelOrders: call('batchCancelOrders'),
+    cancelAllOrders: call('cancelAllOrders'), getActiveOrders: call('getActiveOrders'), getPositionInfo: call('getPositionInfo'),
+  };
+  return { rest: rest as unknown as RestClientV5, calls };
+}
+
+function executor(rest: RestClientV5, ws: FakeWs, mode: 'batched' | 'sequential' = 'batched') {
+  return new Executor({
+    rest, wsPrivate: ws as unknown as WebsocketClient, symbol: 'BTCUSDT', mode, logger: pino({ level: 'silent' }), linkIdPrefix: 'ut', seed: 9,
+    retry: { timeoutMs: 30, baseMs: 1, maxMs: 2 },
+  });
+}
+
+const qs = (price = '100.0'): QuoteSet => ({ symbol: 'BTCUSDT', quotes: [{ side: 'Buy', level: 0, price, qty: '1.000' }], triggeredAt: performance.now(), cycle: 1 });
+
+const orderJson = (orderLinkId: string, status = 'New', extra: Record<string, unknown> = {}) => ({
+  symbol: 'BTCUSDT', orderId: 'venue-1', orderLinkId, side: 'Buy', price: '100.0', qty: '1.000', leavesQty: '1.000', cumExecQty: '0', orderStatus: status, rejectReason: 'EC_NoError', updatedTime: '1000', ...extra,
+});
+
+describe('Executor', () => {
+  it('a create whose answer is lost is retried with the same orderLinkId; 110072 + lookup = success', async () => {
+    const sentIds: string[] = [];
+    let venueOrder: Record<string, unknown> | undefined;
+    const { rest, calls } = fakeRest({
+      batchSubmitOrders: (p) => {
+        const item = (p.request as Record<string, unknown>[])[0]!;
+        sentIds.push(item.orderLinkId as string);
+        if (!venueOrder) {
+          venueOrder = orderJson(item.orderLinkId as string);
+          return never(); // reached the venue, answer lost
+        }
+        return Promise.resolve(ok({ list: [{ orderId: '', orderLinkId: item.orderLinkId }] }, { list: [{ code: 110072, msg: 'OrderLinkedID is duplicate' }] }));
+      },
+      getActiveOrders: (p) => Promise.resolve(ok({ list: p.orderLinkId && venueOrder ? [venueOrder] : [], nextPageCursor: '' })),
+    });
+    const ws = new FakeWs();
+    const ex = executor(rest, ws);
+    await ex.start();
+    await ex.apply(qs());
+    expect(sentIds).toHaveLength(2);
+    expect(sentIds[0]).toBe(sentIds[1]);
+    expect(ex.view.openOrders).toBe(1);
+    expect(ex.view.live[0]).toMatchObject({ orderId: 'venue-1', pending: false, price: '100.0' });
+    expect(ex.view.rejects.size).toBe(0);
+    expect(ex.view.retries).toBe(1);
+    expect(calls.filter((c) => c === 'getActiveOrders').length).toBeGreaterThanOrEqual(2);
+    ex.stop();
+  });
+
+  it('10016 is retried; a business refusal is counted and not retried', async () => {
+    let n = 0;
+    const { rest, calls } = fakeRest({
+      submitOrder: (p) => Promise.resolve(++n === 1 ? { retCode: 10016, retMsg: 'Server error', result: {}, retExtInfo: {} } : ok({ orderId: 'o1', orderLinkId: p.orderLinkId })),
+      amendOrder: () => Promise.resolve({ retCode: 110003, retMsg: 'Order price exceeds allowable range', result: {}, retExtInfo: {} }),
+    });
+    const ex = executor(rest, new FakeWs(), 'sequential');
+    await ex.start();
+    await ex.apply(qs());
+    expect(calls.filter((c) => c === 'submitOrder')).toHaveLength(2);
+    expect(ex.view.live[0]).toMatchObject({ orderId: 'o1', pending: false });
+    await ex.apply(qs('999999.0'));
+    expect(calls.filter((c) => c === 'amendOrder')).toHaveLength(1);
+    expect(ex.view.rejects.get(110003)).toBe(1);
+    expect(ex.view.live[0]).toMatchObject({ price: '100.0', pending: false });
+    ex.stop();
+  });
+
+  it('a PostOnly cancel on the order stream removes the order, is counted, and blocks a stale re-send', async () => {
+    const { rest, calls } = fakeRest({
+      batchSubmitOrders: (p) => {
+        const l = (p.request as Record<string, unknown>[])[0]!.orderLinkId as string;
+        return Promise.resolve(ok({ list: [{ orderId: 'o1', orderLinkId: l }] }, { list: [{ code: 0, msg: 'OK' }] }));
+      },
+    });
+    const ws = new FakeWs();
+    const ex = executor(rest, ws);
+    await ex.start();
+    const q = qs();
+    await ex.apply(q);
+    const link = ex.view.live[0]!.orderLinkId;
+    ws.emit('update', { topic: 'order', wsKey: 'v5Private', data: [orderJson(link, 'Cancelled', { orderId: 'o1', rejectReason: 'EC_PostOnlyWillTakeLiquidity', leavesQty: '0' })] });
+    expect(ex.view.openOrders).toBe(0);
+    expect(ex.view.postOnlyRejects).toBe(1);
+    await ex.apply({ ...q, cycle: 2 }); // computed before the reject: not re-sent
+    expect(calls.filter((c) => c === 'batchSubmitOrders')).toHaveLength(1);
+    await ex.apply({ ...q, cycle: 3, triggeredAt: performance.now() }); // a newer requote decides again
+    expect(calls.filter((c) => c === 'batchSubmitOrders')).toHaveLength(2);
+    // Fills and position come from the stream.
+    ws.emit('update', { topic: 'execution', wsKey: 'v5Private', data: [{ symbol: 'BTCUSDT', execId: 'e1', orderId: 'o1', orderLinkId: link, side: 'Buy', execPrice: '100', execQty: '1', isMaker: false, execType: 'Trade' }] });
+    ws.emit('update', { topic: 'execution', wsKey: 'v5Private', data: [{ symbol: 'BTCUSDT', execId: 'e1', orderId: 'o1', orderLinkId: link, side: 'Buy', execPrice: '100', execQty: '1', isMaker: false, execType: 'Trade' }] });
+    ws.emit('update', { topic: 'position', wsKey: 'v5Private', data: [{ symbol: 'BTCUSDT', side: 'Sell', size: '0.5', updatedTime: '2000' }] });
+    expect(ex.view.takerFills).toBe(1);
+    expect(ex.view.position).toBe(-0.5);
+    ex.stop();
+  });
+});
