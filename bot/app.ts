@@ -5,6 +5,7 @@
  *
  * The quote loop is single-flight: a market-data event arriving while a requote is being applied is coalesced into
  * the next one, whose `triggeredAt` is the earliest waiting event (quote_cycle latency then includes the wait).
+ * Requotes start at least `execution.minRequoteMs` apart, except after a stale-book event.
  */
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
@@ -226,6 +227,7 @@ export async function startBot(config: BotConfig, opts: StartBotOptions = {}): P
           metrics: { quoteCycle: metrics.quoteCycle, orderAck: metrics.orderAck, rejects: metrics.rejects, fills: metrics.fills },
           metricsUnit: 'ms',
           linkIdPrefix: config.execution.linkIdPrefix,
+          priceTolerance: (level) => (level === 0 ? '0' : inst.ticksToPrice(config.execution.deepLevelToleranceTicks)),
         });
     executor = ex;
     try {
@@ -363,8 +365,29 @@ export async function startBot(config: BotConfig, opts: StartBotOptions = {}): P
       events.emit('requote', ctx, q);
     };
 
+    // Requotes are at least minRequoteMs apart: rate limits are per second, and a book moving every 20 ms would
+    // otherwise re-price every order fifty times a second. The wait counts in quote_cycle (it is the bot's reaction).
+    // Risk events (a stale book) are urgent: they skip the wait, so the guards act before anything else.
+    const minGap = config.execution.minRequoteMs;
+    let lastStart = Number.NEGATIVE_INFINITY;
+    let urgent = false;
+    let wake: (() => void) | undefined;
     const pump = async () => {
       while (pendingAt !== undefined && !stopping) {
+        const wait = lastStart + minGap - performance.now();
+        if (wait > 0 && !urgent) {
+          await new Promise<void>((r) => {
+            const t = setTimeout(r, wait).unref();
+            wake = () => {
+              clearTimeout(t);
+              r();
+            };
+          });
+          wake = undefined;
+        }
+        urgent = false;
+        if (stopping) break;
+        lastStart = performance.now();
         const at = pendingAt;
         pendingAt = undefined;
         try {
@@ -381,7 +404,11 @@ export async function startBot(config: BotConfig, opts: StartBotOptions = {}): P
     };
 
     bookFeed.on('book', (at) => schedule(at));
-    bookFeed.on('stale', () => schedule(performance.now()));
+    bookFeed.on('stale', () => {
+      urgent = true;
+      schedule(performance.now());
+      wake?.();
+    });
     await bookFeed.start();
     const refresh = setInterval(() => {
       if (pendingAt === undefined) schedule(performance.now());

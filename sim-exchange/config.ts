@@ -33,7 +33,7 @@ export type SimConfig = z.infer<typeof SimConfig>;
 /** Keys of the account the default config creates for a bot to trade with; documented in README.md. */
 export const DEMO_ACCOUNT = { apiKey: 'mmbench-demo-key', secret: 'mmbench-demo-secret', balance: '100000' } as const;
 /** The account that provides the static book's liquidity. */
-export const HOUSE_ACCOUNT = { apiKey: 'mmbench-house-key', secret: 'mmbench-house-secret', balance: '100000000', label: 'house' } as const;
+export const HOUSE_ACCOUNT = { apiKey: 'mmbench-house-key', secret: 'mmbench-house-secret', balance: '50000000', label: 'house' } as const;
 
 export const DEFAULT_CONFIG: SimConfig = {
   instruments: DEFAULT_INSTRUMENTS,

@@ -149,6 +149,10 @@ export const ExecutionSchema = z.strictObject({
   mode: z.enum(['batched', 'sequential'], { error: 'expected "batched" or "sequential"' }).default('batched'),
   /** Marks this bot's orderLinkIds (it cancels only its own orphans). */
   linkIdPrefix: z.string().regex(/^[0-9A-Za-z_]{1,12}$/, { error: 'expected 1-12 characters of [0-9A-Za-z_]' }).default('mmb'),
+  /** Fewest ms between two requotes: market data arriving faster is coalesced (rate limits are per second). */
+  minRequoteMs: int(0, 10_000).default(100),
+  /** Ticks a resting order of level ≥ 1 may drift from its desired price before it is amended (level 0: exact). */
+  deepLevelToleranceTicks: int(0, 1000).default(2),
 });
 
 export const TelemetrySchema = z.strictObject({

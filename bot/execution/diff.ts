@@ -16,13 +16,28 @@
  *   after the first.
  */
 import type { DesiredQuote, LiveOrder, OrderDiff, Side } from '../types.ts';
-import { eqDec } from '../venue/decimal.ts';
+import { cmpDec, eqDec, subDec } from '../venue/decimal.ts';
 
 export const slotKey = (side: Side, level: number): string => `${side}:${level}`;
 
-const matches = (o: LiveOrder, d: DesiredQuote): boolean => eqDec(o.price, d.price) && eqDec(o.qty, d.qty);
+export interface DiffOptions {
+  /**
+   * How far (an absolute price, decimal string) a resting order of this level may be from its desired price and still
+   * count as in place. Deeper levels tolerate a drift: re-pricing them on every tick costs rate limit and queue
+   * position for no edge. Default: exact everywhere.
+   */
+  readonly priceTolerance?: (level: number) => string;
+}
 
-export function diffOrders(desired: readonly DesiredQuote[], live: readonly LiveOrder[]): OrderDiff {
+const within = (a: string, b: string, tol: string): boolean => {
+  const d = cmpDec(a, b) >= 0 ? subDec(a, b) : subDec(b, a);
+  return cmpDec(d, tol) <= 0;
+};
+
+export function diffOrders(desired: readonly DesiredQuote[], live: readonly LiveOrder[], opts: DiffOptions = {}): OrderDiff {
+  const tolerance = opts.priceTolerance;
+  const matches = (o: LiveOrder, d: DesiredQuote): boolean =>
+    eqDec(o.qty, d.qty) && (eqDec(o.price, d.price) || (tolerance !== undefined && within(o.price, d.price, tolerance(d.level))));
   const want = new Map<string, DesiredQuote>();
   for (const d of desired) {
     const k = slotKey(d.side, d.level);

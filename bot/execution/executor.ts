@@ -13,8 +13,11 @@ import { EventEmitter } from 'node:events';
 import type { RestClientV5, WebsocketClient } from 'bybit-api';
 import type { Logger } from 'pino';
 import type { Counter, Histogram } from 'prom-client';
-import type { DesiredQuote, ExecutionView, LiveOrder, QuoteSet } from '../types.ts';
-import { diffOrders, slotKey } from './diff.ts';
+import type { DesiredQuote, ExecutionView, LiveOrder, OrderDiff, QuoteSet } from '../types.ts';
+import { diffOrders, slotKey, type DiffOptions } from './diff.ts';
+
+/** Bybit's answer to an amend that changes nothing (retCode 10001 covers many parameter errors, so match the text). */
+const UNCHANGED = /remains unchanged/i;
 import { ec } from './errors.ts';
 import { planReconcile } from './reconcile.ts';
 import { DEFAULT_RETRY, seededRandom, type RetryPolicy } from './retry.ts';
@@ -78,6 +81,8 @@ export interface ExecutorOptions {
   readonly timeInForce?: 'PostOnly' | 'GTC';
   /** Injectable for tests. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Per-level price tolerance of the diff (diff.ts DiffOptions); default exact. */
+  readonly priceTolerance?: (level: number) => string;
 }
 
 /** ExecutionView plus what execution knows beyond the seam. */
@@ -86,6 +91,8 @@ export interface ExecutorView extends ExecutionView {
   readonly makerFills: number;
   readonly retries: number;
   readonly rateLimitWaits: number;
+  /** Amends left for a later requote because the amend endpoint's window was spent. */
+  readonly amendsDeferred: number;
   readonly reconciliations: number;
   readonly orphansCancelled: number;
   readonly live: readonly LiveOrder[];
@@ -149,9 +156,13 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   private stopped = false;
   private readonly scale: number;
   private readonly wsListeners: [string, (e: never) => void][] = [];
+  private readonly diffOptions: DiffOptions;
+  private readonly gate = new RateLimitGate();
+  private amendsDeferred = 0;
 
   constructor(private readonly opts: ExecutorOptions) {
     super();
+    this.diffOptions = opts.priceTolerance ? { priceTolerance: opts.priceTolerance } : {};
     this.mode = opts.mode ?? 'batched';
     this.symbol = opts.symbol;
     this.log = opts.logger.child({ component: 'execution', symbol: opts.symbol, mode: this.mode });
@@ -167,7 +178,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     this.scale = opts.metricsUnit === 'ms' ? 1 : 1 / 1000;
     this.sender = new Sender({
       rest: this.venue,
-      gate: new RateLimitGate(),
+      gate: this.gate,
       policy,
       random,
       now: () => this.clock.now(),
@@ -193,6 +204,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       get postOnlyRejects() { return self.postOnlyRejects; },
       get retries() { return self.sender.retries; },
       get rateLimitWaits() { return self.sender.rateWaits; },
+      get amendsDeferred() { return self.amendsDeferred; },
       get reconciliations() { return self.reconciliations; },
       get orphansCancelled() { return self.orphansCancelled; },
       get live() { return self.orders.live(); },
@@ -229,12 +241,26 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     this.silenceTimer.unref();
   }
 
+  /**
+   * Amends beyond what the amend endpoint has left this second wait for a later requote, closest levels first: a
+   * batch sent into a spent window comes back 10006 item by item and its retries crowd out the next requote.
+   * Creates and cancels always go (they add and remove risk).
+   */
+  private withinBudget(d: OrderDiff): OrderDiff {
+    const path = this.mode === 'batched' ? '/v5/order/amend-batch' : '/v5/order/amend';
+    const budget = this.gate.budget(path);
+    if (d.amend.length <= budget) return d;
+    const amend = [...d.amend].sort((a, b) => a.to.level - b.to.level).slice(0, Math.max(0, budget));
+    this.amendsDeferred += d.amend.length - amend.length;
+    return { ...d, amend };
+  }
+
   /** Diffs `q` against our orders and sends the actions; resolves when all of them are acked (or failed). */
   async apply(q: QuoteSet): Promise<void> {
     while (this.blocked) await this.blocked;
     if (this.stopped) return;
     if (q.symbol !== this.symbol) throw new Error(`QuoteSet for ${q.symbol} sent to the ${this.symbol} executor`);
-    const d = diffOrders(this.postOnlyFilter(q), this.orders.live());
+    const d = this.withinBudget(diffOrders(this.postOnlyFilter(q), this.orders.live(), this.diffOptions));
     const n = d.create.length + d.amend.length + d.cancel.length;
     if (n === 0) return;
     const now = this.clock.now();
@@ -408,7 +434,10 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   private async onAmend(a: AmendAction, o: ItemOutcome): Promise<void> {
     const link = a.live.orderLinkId;
     const now = this.clock.now();
-    if (o.code === 0) return this.orders.ackAmend(link, { price: a.to.price, qty: a.to.qty }, a.sentAt, now);
+    // "The order remains unchanged": the venue already has these parameters (our view lagged a push), so it is done.
+    if (o.code === 0 || (o.code === PARAMS_ERROR && UNCHANGED.test(o.msg))) {
+      return this.orders.ackAmend(link, { price: a.to.price, qty: a.to.qty }, a.sentAt, now);
+    }
     if (GONE_CODES.has(o.code)) {
       // Filled or cancelled before the amend landed: the stream tells the rest (fills, position).
       this.orders.remove(link);

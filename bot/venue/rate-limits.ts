@@ -59,6 +59,18 @@ export class RateLimitGate {
     this.state.delete(endpoint);
   }
 
+  /**
+   * Units that can go out on `endpoint` now without a 10006, as far as the venue's last figures tell: what is left;
+   * once a spent window's reset time has passed, one (the window rolls: how many units it frees is unknown until the
+   * next reply); Infinity when the venue has not told us yet.
+   */
+  budget(endpoint: string): number {
+    const s = this.state.get(endpoint);
+    if (!s) return Number.POSITIVE_INFINITY;
+    if (s.remaining > 0) return s.remaining;
+    return s.resetAt <= this.wallNow() ? 1 : 0;
+  }
+
   snapshot(endpoint: string): LimitInfo | undefined {
     const s = this.state.get(endpoint);
     return s ? { ...s } : undefined;

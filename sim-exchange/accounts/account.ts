@@ -4,13 +4,22 @@ import { emptyPosition, unrealised, type Position } from './position.ts';
 import { NANO_PER_USDT } from '../instruments.ts';
 
 /** What the control plane (or a config file) says about a new account. Fee rates as Bybit writes them. */
+/** Largest wallet an account may be created with (see AccountConfig.balance). */
+export const MAX_BALANCE_USDT = 50_000_000;
+
 export const AccountConfig = z
   .object({
     uid: z.number().int().positive().optional(),
     apiKey: z.string().regex(/^[A-Za-z0-9_-]{6,64}$/, 'apiKey: 6-64 chars of [A-Za-z0-9_-]'),
     secret: z.string().min(6).max(128),
-    /** USDT wallet balance as a decimal string, at most 8 decimals. */
-    balance: z.string().regex(/^\d{1,12}(\.\d{1,8})?$/, 'balance: a decimal string with at most 8 decimals'),
+    /**
+     * USDT wallet balance as a decimal string, at most 8 decimals, at most MAX_BALANCE_USDT: cash is kept in exact
+     * nano-USDT integers, and 5e7 USDT = 5e15 nano leaves headroom below 2^53 (≈ 9.007e15) for PnL.
+     */
+    balance: z
+      .string()
+      .regex(/^\d{1,12}(\.\d{1,8})?$/, 'balance: a decimal string with at most 8 decimals')
+      .refine((b) => Number(b) <= MAX_BALANCE_USDT, `balance: at most ${MAX_BALANCE_USDT} USDT (cash is exact nano-USDT)`),
     /** Negative = rebate. Bybit's default VIP0 linear rates. */
     makerFeeRate: z.string().regex(/^-?0(\.\d{1,8})?$/).default('0.0002'),
     takerFeeRate: z.string().regex(/^0(\.\d{1,8})?$/).default('0.00055'),

@@ -33,7 +33,7 @@ async function venueMode(): Promise<void> {
   const acct = sim.venue.createAccount({
     apiKey: process.env.BENCH_API_KEY ?? 'benchkey01',
     secret: process.env.BENCH_SECRET ?? 'benchsecret01',
-    balance: '100000000',
+    balance: '50000000',
   });
   const port = Number(new URL(sim.urls.rest).port);
   send({ type: 'ready', port, wsPrivate: sim.urls.wsPrivate });

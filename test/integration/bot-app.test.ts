@@ -50,7 +50,7 @@ describe('bot against the simulated venue', () => {
       seed: 5,
       accounts: [
         { ...BOT, balance: '100000', makerFeeRate: '0.0002', takerFeeRate: '0.00055' },
-        { ...HOUSE, balance: '100000000', makerFeeRate: '0', takerFeeRate: '0' },
+        { ...HOUSE, balance: '50000000', makerFeeRate: '0', takerFeeRate: '0' },
       ],
     });
     botUid = sim.venue.accountByKey(BOT.apiKey)!.uid;

@@ -14,7 +14,7 @@ import { startSim, type SimHandle } from '../../sim-exchange/server.ts';
 import { seedStaticBook } from '../../sim-exchange/market/static-book.ts';
 import { Executor, type ExecutionMode } from '../../bot/execution/executor.ts';
 import type { DesiredQuote, QuoteSet } from '../../bot/types.ts';
-import { EXEC_ERRORS } from '../../bot/execution/errors.ts';
+import { ERRORS as EXEC_ERRORS } from '../../bot/telemetry/errors.ts';
 
 const SYMBOL = 'BTCUSDT';
 const WAIT_MS = 8000;
@@ -115,7 +115,7 @@ beforeAll(async () => {
     accounts: [
       { ...maker, balance: '1000000' },
       { ...taker, balance: '1000000' },
-      { ...house, balance: '100000000', makerFeeRate: '0', takerFeeRate: '0' },
+      { ...house, balance: '50000000', makerFeeRate: '0', takerFeeRate: '0' },
     ],
     onTraffic: (e) => {
       const x = e as { channel?: string; path?: string; uid?: number };

@@ -53,7 +53,7 @@ export async function startClientSim(tag: string): Promise<ClientSim> {
     accounts: [
       { ...maker, balance: '100000', makerFeeRate: '0.0002', takerFeeRate: '0.00055' },
       { ...taker, balance: '100000', makerFeeRate: '0.0002', takerFeeRate: '0.00055' },
-      { ...house, balance: '100000000', makerFeeRate: '0', takerFeeRate: '0' },
+      { ...house, balance: '50000000', makerFeeRate: '0', takerFeeRate: '0' },
     ],
     // The command journal as it would be read back from the file (a JSON round trip).
     onCommand: (c) => commands.push(JSON.parse(JSON.stringify(c)) as VenueCommand),
