@@ -33,6 +33,12 @@ describe('venue', () => {
     taker = v.createAccount({ apiKey: 'taker-key', secret: 'secret2', balance: '100000', makerFeeRate: '0.0002', takerFeeRate: '0.00055' }).uid;
   });
 
+  it('refuses a wallet beyond 50M USDT (cash stays an exact integer of nano-USDT)', () => {
+    expect(() => v.createAccount({ apiKey: 'too-rich-key', secret: 'too-rich-secret', balance: '50000000.00000001' })).toThrow(/at most 50000000 USDT/);
+    const a = v.createAccount({ apiKey: 'rich-key', secret: 'rich-secret', balance: '50000000' });
+    expect(Number.isSafeInteger(a.walletBalance())).toBe(true);
+  });
+
   it('fills at the maker price, charges the taker fee and pays the maker rebate', () => {
     const bid = v.place(maker, limit(1, 600_000, 100)); // 0.1 BTC at 60000.0
     v.place(taker, limit(-1, 599_990, 40, { timeInForce: 'IOC' }));
