@@ -52,6 +52,8 @@ export const MarketParams = z
     tailProb: z.number().min(0).max(1),
     tailMinLots: z.number().min(1).max(1_000_000),
     tailAlpha: z.number().min(0.5).max(10),
+    /** Taker sizes are truncated here: a draw above it is drawn again (the venue's market-order cap applies after). */
+    sizeMaxLots: z.number().min(1).max(100_000_000),
     /** Probability a noise taker trades on the same side as the previous one (order-flow sign persistence). */
     sameSideProb: z.number().min(0).max(1),
     /** Share of taker arrivals that are informed. */
@@ -77,26 +79,30 @@ export type RegimeName = (typeof REGIME_NAMES)[number];
 export const RegimeName = z.enum(REGIME_NAMES);
 
 /**
- * Calm resembles Binance BTCUSDT perp in a quiet hour (../shared/data capture, 2024-08-08 23:54-24:00Z: ~62 prints/s,
- * print size p50 0.016 BTC with p99 ≈ 1.1 BTC, 1 s return σ ≈ 1.25 bps, spread 1 tick 94% of the time, a few BTC at
- * the touch). Sizes: lognormal(median 16 lots, σ 2) matches that capture's quantiles p10…p99 within ~2×.
+ * Calm resembles Binance BTCUSDT perp in a quiet hour (../shared/data capture, 2024-08-08 23:54-24:00Z; the comparison
+ * is `npm run calibrate`, docs/calibration.md). The fair price moves in jumps (≈ 0.75/s, mean 1.12 bps ≈ 67 ticks)
+ * with a faint diffusion, so the mid is still in about 40 % of the seconds and the 1 s σ is ≈ 1.3 bps. ≈ 16 taker
+ * orders/s, lognormal(median 30 lots, σ 2.45) like the capture's taker bursts (p10…p99), truncated at 50 BTC (its
+ * largest bursts are 43–57 BTC); each fills ≈ 4 small resting orders, giving ≈ 65 prints/s of median 0.016 BTC. The
+ * book shape comes from the LP styles (agents/lp.ts).
  */
 export const CALM: MarketParams = {
-  volBps: 1.25,
+  volBps: 0.02,
   driftBpsPerMin: 0,
-  jumpsPerMin: 0.1,
-  jumpBps: 4,
+  jumpsPerMin: 45,
+  jumpBps: 1.12,
   depthMult: 1,
   spreadMult: 1,
   lpLatencyMult: 1,
-  takerRatePerS: 62,
+  takerRatePerS: 16,
   hawkesBranching: 0.5,
   hawkesDecayMs: 200,
-  sizeMedianLots: 16,
-  sizeSigma: 2,
-  tailProb: 0.005,
-  tailMinLots: 1000,
-  tailAlpha: 1.5,
+  sizeMedianLots: 30,
+  sizeSigma: 2.45,
+  tailProb: 0,
+  tailMinLots: 10_000,
+  tailAlpha: 2,
+  sizeMaxLots: 50_000,
   sameSideProb: 0.6,
   informedShare: 0.05,
   informedHorizonMs: 1000,
@@ -105,15 +111,20 @@ export const CALM: MarketParams = {
   shock: null,
 };
 
+/**
+ * The other regimes are calm with changes. Taker rates are relative to calm's (taker orders are ≈ 4 prints each); a
+ * regime that sets its own diffusion keeps calm's jumps unless it sets those too (trend and liquidity-drought: 1 s σ
+ * ≈ 1.5–1.7 bps in total, vol-spike and flash-crash: their own jumps).
+ */
 export const REGIMES: Record<RegimeName, MarketParams> = {
   calm: CALM,
-  trend: { ...CALM, driftBpsPerMin: 20, volBps: 1.5, informedShare: 0.15, sameSideProb: 0.7 },
-  'vol-spike': { ...CALM, volBps: 6, jumpsPerMin: 3, jumpBps: 10, spreadMult: 3, depthMult: 0.5, takerRatePerS: 60, lpLatencyMult: 0.5 },
+  trend: { ...CALM, driftBpsPerMin: 20, volBps: 0.8, informedShare: 0.15, sameSideProb: 0.7 },
+  'vol-spike': { ...CALM, volBps: 6, jumpsPerMin: 3, jumpBps: 10, spreadMult: 3, depthMult: 0.5, takerRatePerS: 15, lpLatencyMult: 0.5 },
   'flash-crash': {
-    ...CALM, volBps: 4, jumpsPerMin: 1, jumpBps: 10, spreadMult: 2, depthMult: 0.6, takerRatePerS: 50, sameSideProb: 0.8,
+    ...CALM, volBps: 4, jumpsPerMin: 1, jumpBps: 10, spreadMult: 2, depthMult: 0.6, takerRatePerS: 13, sameSideProb: 0.8,
     shock: { jumpBps: -300, withdrawMs: 3000, withdrawDepthMult: 0.05, withdrawSpreadMult: 20, reboundFraction: 0.5, reboundMs: 10_000 },
   },
-  'liquidity-drought': { ...CALM, volBps: 1.5, depthMult: 0.15, spreadMult: 4, lpLatencyMult: 4, takerRatePerS: 15 },
+  'liquidity-drought': { ...CALM, volBps: 0.8, depthMult: 0.15, spreadMult: 4, lpLatencyMult: 4, takerRatePerS: 4 },
   'toxic-flow': { ...CALM, informedShare: 0.5, informedHorizonMs: 2000, informedMinEdgeTicks: 3, informedSizeMult: 2 },
 };
 

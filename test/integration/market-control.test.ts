@@ -44,7 +44,7 @@ describe('control plane: background market', () => {
     });
     expect(m).toMatchObject({ symbol: 'BTCUSDT', regime: 'calm', paused: false, speed: 5, transition: null });
     expect(Number(m.latentPrice)).toBeGreaterThan(50_000);
-    expect(m.params.volBps).toBe(1.25);
+    expect(m.params.volBps).toBe(0.02);
     expect(m.agents.map((a: Json) => a.kind)).toEqual(['lp', 'lp', 'lp', 'lp', 'noise', 'informed']);
     expect(m.agents[0].placed).toBeGreaterThan(0);
     const book = await json(await fetch(`${sim.urls.rest}/v5/market/orderbook?category=linear&symbol=BTCUSDT&limit=50`));

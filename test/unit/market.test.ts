@@ -80,14 +80,20 @@ describe('market point processes and sizes', () => {
     expect(n / 2000).toBeLessThan(11);
   });
 
-  it('taker sizes are heavy-tailed: lognormal body around the median, a Pareto tail', () => {
+  it('taker sizes are heavy-tailed: lognormal body around the median, an optional Pareto tail', () => {
     const seed = 8;
     console.log(`seed ${seed}`);
     const rng = new Rng(seed);
+    // Calm: lognormal(median 30 lots, σ 2.45), no Pareto tail (docs/market.md).
     const xs = Array.from({ length: 20_000 }, () => drawSize(rng, CALM, 1, 500_000)).sort((a, b) => a - b);
-    expect(xs[10_000]).toBeGreaterThan(12);
-    expect(xs[10_000]).toBeLessThan(20);
+    expect(xs[10_000]).toBeGreaterThan(25);
+    expect(xs[10_000]).toBeLessThan(36);
     expect(xs[19_800]! / xs[10_000]!).toBeGreaterThan(50);
+    // Every draw from the tail: Pareto(xm, α), median xm · 2^(1/α).
+    const tail = { ...CALM, tailProb: 1, tailMinLots: 1000, tailAlpha: 2 };
+    const ts = Array.from({ length: 20_000 }, () => drawSize(rng, tail, 1, 500_000)).sort((a, b) => a - b);
+    expect(ts[0]).toBeGreaterThanOrEqual(1000);
+    expect(ts[10_000]! / (1000 * Math.SQRT2)).toBeCloseTo(1, 1);
   });
 });
 

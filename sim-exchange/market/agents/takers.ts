@@ -7,10 +7,16 @@ import type { Agent, AgentContext, AgentStats } from './context.ts';
 import { newStats } from './context.ts';
 import type { Scheduled } from '../scheduler.ts';
 
-/** A taker order size in lots: lognormal body, Pareto tail with probability tailProb, capped by the venue. */
+/**
+ * A taker order size in lots: lognormal body, Pareto tail with probability tailProb, truncated at sizeMaxLots (a draw
+ * above is drawn again; after 20 tries it is clipped), times `mult`, capped by the venue.
+ */
 export function drawSize(rng: Rng, p: MarketParams, mult: number, maxLots: number): number {
-  const x = rng.next() < p.tailProb ? pareto(rng, p.tailMinLots, p.tailAlpha) : lognormal(rng, p.sizeMedianLots, p.sizeSigma);
-  return Math.min(maxLots, Math.max(1, Math.round(x * mult)));
+  let x = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 20 && x > p.sizeMaxLots; i++) {
+    x = rng.next() < p.tailProb ? pareto(rng, p.tailMinLots, p.tailAlpha) : lognormal(rng, p.sizeMedianLots, p.sizeSigma);
+  }
+  return Math.min(maxLots, Math.max(1, Math.round(Math.min(x, p.sizeMaxLots) * mult)));
 }
 
 /**
