@@ -10,7 +10,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import type { Proxy } from 'toxiproxy-node-client';
 import { Rng } from '../../sim-exchange/rng.ts';
 import { slicePoints } from '../../chaos/toxiproxy/toxics/slicer.ts';
-import { connect, median, portOf, Reader, roundTrip, startEnv, tcpServer, type Env, type TcpServer } from './helpers.ts';
+import { connect, median, portOf, quickestRoundTrip, Reader, roundTrip, startEnv, tcpServer, type Env, type TcpServer } from './helpers.ts';
 
 const SEED = 11;
 let env: Env;
@@ -62,10 +62,10 @@ describe('latency', () => {
     // ±(jitter + 10 ms): strict on the low side; the high side on the quietest sample, and wide on the median.
     expect(Math.min(...up)).toBeGreaterThanOrEqual(60 - 1);
     expect(Math.min(...up)).toBeLessThanOrEqual(60 + 10);
-    expect(median(up)).toBeLessThan(60 + 60);
+    expect(median(up)).toBeLessThan(60 + 250); // the toxic applies once, not per chunk (wide: a loaded box stalls)
     expect(Math.min(...down)).toBeGreaterThanOrEqual(40 - 10 - 1);
     expect(Math.min(...down)).toBeLessThanOrEqual(40 + 10 + 10);
-    expect(median(down)).toBeLessThan(40 + 10 + 60);
+    expect(median(down)).toBeLessThan(40 + 10 + 250);
     s.destroy();
     await srv.close();
   });
@@ -284,14 +284,14 @@ describe('noop and live rewiring', () => {
   it('adding, updating and removing a toxic rewires an open connection at once', async () => {
     const p = await proxyTo(echo.addr);
     const { s, r } = await echoConn(p);
-    const before = await roundTrip(s, r);
+    const before = await quickestRoundTrip(s, r);
     const t = await p.addToxic({ type: 'latency', stream: 'downstream', attributes: { latency: 150, jitter: 0 } } as never);
     expect(await roundTrip(s, r)).toBeGreaterThanOrEqual(149);
     await t.update({ attributes: { latency: 60, jitter: 0 } } as never);
     const mid = await roundTrip(s, r);
     expect(mid).toBeGreaterThanOrEqual(59);
     await t.remove();
-    const after = await roundTrip(s, r);
+    const after = await quickestRoundTrip(s, r);
     expect(after).toBeLessThan(59);
     expect(before).toBeLessThan(59);
     s.destroy();
@@ -325,14 +325,14 @@ describe('noop and live rewiring', () => {
 
   it('/reset removes toxics from live connections, which survive', async () => {
     const p = await proxyTo(echo.addr);
-    await p.addToxic({ type: 'latency', attributes: { latency: 300, jitter: 0 } } as never);
+    await p.addToxic({ type: 'latency', attributes: { latency: 3000, jitter: 0 } } as never);
     const { s, r } = await echoConn(p);
     const t0 = performance.now();
     s.write('a');
     await env.client.reset();
     await r.untilBytes(1); // the chunk held by the removed latency toxic is released at once
-    expect(performance.now() - t0).toBeLessThan(300);
-    expect(await roundTrip(s, r)).toBeLessThan(150);
+    expect(performance.now() - t0).toBeLessThan(1500); // not the toxic's 3 s
+    expect(await quickestRoundTrip(s, r)).toBeLessThan(150);
     s.destroy();
   });
 });
