@@ -156,13 +156,16 @@ export class Stub {
     if (c.data.length > 0) this.output.push(c);
   }
 
-  /** Sleeps `ms`; false if interrupted first. */
+  /**
+   * Sleeps `ms` (at least: Node's timers may fire up to a millisecond early against performance.now(), so the wait
+   * is re-armed until the deadline has really passed, as Go's time.Sleep guarantees); false if interrupted first.
+   */
   async sleep(ms: number): Promise<boolean> {
+    const end = performance.now() + ms;
     let left = ms;
     while (left > 0 && !this.interrupted) {
-      const step = Math.min(left, MAX_TIMER_MS);
-      await this.park(null, step);
-      left -= step;
+      await this.park(null, Math.min(Math.max(left, 1), MAX_TIMER_MS));
+      left = end - performance.now();
     }
     return !this.interrupted;
   }
@@ -170,9 +173,10 @@ export class Stub {
   /** Sleeps without honouring interrupts (reset_peer's wait in Toxiproxy is not interruptible); false if killed. */
   async sleepHard(ms: number): Promise<boolean> {
     const saved = this.interrupted;
+    const end = performance.now() + ms;
     let left = ms;
     while (left > 0 && !this.killed) {
-      const step = Math.min(left, MAX_TIMER_MS);
+      const step = Math.min(Math.max(left, 1), MAX_TIMER_MS);
       await new Promise<void>((res) => {
         const t = setTimeout(done, step);
         function done(): void {
@@ -184,7 +188,7 @@ export class Stub {
         };
       });
       this.wake = null;
-      left -= step;
+      left = end - performance.now();
     }
     this.interrupted = saved || this.interrupted;
     return !this.killed;
