@@ -112,7 +112,7 @@ async function main(): Promise<void> {
     accounts: config.accounts ?? [],
     logger,
     ...(withMarket ? { market: { regime: regime.data, speed, startPrice } } : {}),
-    ...(journal ? { onTraffic: (e) => journal.traffic(e), onCommand: (c) => journal.write(c) } : {}),
+    ...(journal ? { onTraffic: (e) => journal.traffic(e), onCommand: (c) => journal.write(c), onFault: (r) => journal.write(r) } : {}),
     repro: {
       root: args['repro-dir'],
       source: () => ({

@@ -16,6 +16,10 @@ import { RealtimeDriver } from './market/driver.ts';
 import type { TrafficEvent } from './journal.ts';
 import type { VenueCommand } from './venue/commands.ts';
 import type { ReproSource } from './repro.ts';
+import { FaultController, type FaultRecord, type FaultTimers } from './faults/index.ts';
+import { oneSecondVolBps } from './faults/latency.ts';
+import type { RestFaultGate } from './bybit-v5/rest/http.ts';
+import type { TradeFaultGate } from './bybit-v5/ws-trade/server.ts';
 
 export interface SimOptions {
   host?: string;
@@ -42,6 +46,10 @@ export interface SimOptions {
    * created after `accounts`. Default (undefined or false): no market, the books start empty.
    */
   market?: MarketOptions | false;
+  /** Journal hook of venue faults: one `{kind:'fault', at, action:'start'|'end', id, fault}` record each (docs/faults.md). */
+  onFault?: (r: FaultRecord) => void;
+  /** The faults' time seam (window ends, delayed commands); real timers by default. */
+  faultTimers?: FaultTimers;
 }
 
 export interface SimHandle {
@@ -52,6 +60,8 @@ export interface SimHandle {
   /** The background market, when one runs. */
   readonly market: Market | undefined;
   readonly marketDriver: RealtimeDriver | undefined;
+  /** Venue faults (docs/faults.md), also on the control plane at /faults. */
+  readonly faults: FaultController;
   readonly token: string;
   readonly urls: {
     readonly rest: string;
@@ -84,7 +94,10 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
   const driver = market ? new RealtimeDriver(market, clock, market.speed) : undefined;
 
   const keys = { byKey: (k: string) => venue.accountByKey(k) };
+  const restFaults: RestFaultGate = { hook: undefined };
+  const tradeFaults: TradeFaultGate = { hook: undefined };
   const rest = createRestApp({
+    faults: restFaults,
     keys,
     clock,
     limiter,
@@ -102,15 +115,29 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
     limiter,
     ids: new IdSource(rng.fork('ws-conn-ids')),
     delayMs: (channel) => delays[channel],
+    tradeFaults,
     ...(logger ? { logger } : {}),
     ...(opts.onTraffic ? { onMessage: opts.onTraffic } : {}),
   });
 
   const ws = gateway;
+  const faults = new FaultController({
+    venue,
+    seed,
+    clock,
+    gateway,
+    rest: restFaults,
+    trade: tradeFaults,
+    volatility: market ? () => oneSecondVolBps(market.params(), market.speed) : undefined,
+    timers: opts.faultTimers,
+    onFault: opts.onFault,
+    logger: logger || undefined,
+  });
   const control = createControlApp({
-    venue, token, delays, limiter, logger,
+    venue, token, delays, limiter, logger, faults,
     market: market && driver ? { market, driver } : undefined,
     repro: opts.repro,
+    wsStats: () => ws.stats(),
     onReset: () => {
       // 1012 = service restart: clients reconnect and re-authenticate against the fresh venue.
       ws.drop({}, 1012, 'venue reset');
@@ -132,6 +159,7 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
     limiter,
     market,
     marketDriver: driver,
+    faults,
     token,
     urls: {
       rest: `http://${base}`,
@@ -141,6 +169,7 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
       control: `http://${host}:${controlPort}`,
     },
     async close() {
+      faults.dispose();
       driver?.stop();
       market?.stop();
       await gateway?.close();

@@ -8,8 +8,8 @@
  * when the whole request is malformed (then nothing is executed); otherwise each item is validated and executed
  * independently, in order, and a failing item never affects the others. Nothing here reads the clock.
  */
-import type { Venue } from '../venue/venue.ts';
-import type { OrderRecord } from '../venue/orders.ts';
+import type { Venue, OrderRef } from '../venue/venue.ts';
+import { isOpen, type OrderRecord } from '../venue/orders.ts';
 import { VenueError, CATALOGUE } from './errors.ts';
 import {
   MAX_BATCH,
@@ -34,6 +34,59 @@ export interface OrderIds {
 
 const ids = (o: OrderRecord): OrderIds => ({ orderId: o.orderId, orderLinkId: o.orderLinkId });
 
+// ---------------------------------------------------------------------------------------------------------------------
+// Venue fault hook (sim-exchange/faults/, docs/faults.md): order rejects and late cancels, for REST and /v5/trade alike.
+
+export type OrderOpName = 'create' | 'amend' | 'cancel' | 'cancel-all';
+
+export interface OrderFaultHook {
+  /** An error to refuse this request (or batch item) with before anything is applied; undefined = go on. */
+  reject(uid: number, op: OrderOpName): VenueError | undefined;
+  /**
+   * Late cancel: true when `apply` was scheduled to run later (the cancel is then acknowledged at once); false = cancel
+   * now. `apply` may throw (the order filled or was cancelled meanwhile): the hook owns that outcome.
+   */
+  deferCancel(uid: number, apply: () => void): boolean;
+}
+
+const faultHooks = new WeakMap<Venue, OrderFaultHook>();
+/** Venues with a hook: without any, an order request costs one number comparison. */
+let hooked = 0;
+
+/** Installs (or with undefined removes) the fault hook of a venue. */
+export function setOrderFaultHook(venue: Venue, hook: OrderFaultHook | undefined): void {
+  const had = faultHooks.has(venue);
+  if (hook === undefined) {
+    if (had) hooked--;
+    faultHooks.delete(venue);
+    return;
+  }
+  if (!had) hooked++;
+  faultHooks.set(venue, hook);
+}
+
+function hookOf(venue: Venue): OrderFaultHook | undefined {
+  return hooked === 0 ? undefined : faultHooks.get(venue);
+}
+
+/** The open order a cancel refers to, with the venue's own checks and errors (nothing changes). */
+function openRef(venue: Venue, uid: number, ref: OrderRef): OrderRecord {
+  venue.account(uid);
+  venue.instrument(ref.symbol);
+  const rec = venue.orders.find(uid, ref.orderId, ref.orderLinkId);
+  if (!rec || rec.symbol !== ref.symbol) throw new VenueError('ORDER_NOT_FOUND');
+  if (!isOpen(rec)) throw new VenueError('ORDER_CLOSED');
+  return rec;
+}
+
+/** A cancel now, or acknowledged now and applied later (late-cancel fault). */
+function cancelNowOrLater(venue: Venue, uid: number, ref: OrderRef, hook: OrderFaultHook | undefined): OrderRecord {
+  if (hook === undefined) return venue.cancel(uid, ref);
+  const rec = openRef(venue, uid, ref);
+  if (hook.deferCancel(uid, () => venue.cancel(uid, ref))) return rec;
+  return venue.cancel(uid, ref);
+}
+
 /** Bybit's futures cancel-all cancels at most 500 orders per call. */
 export const CANCEL_ALL_MAX = 500;
 
@@ -42,18 +95,33 @@ export const CANCEL_ALL_MAX = 500;
  * would cross is accepted (retCode 0) and is already Cancelled with rejectReason EC_PostOnlyWillTakeLiquidity.
  */
 export function createOrder(venue: Venue, uid: number, body: unknown, signedAt: number): TradeReply {
+  const hook = hookOf(venue);
+  if (hook !== undefined) {
+    const e = hook.reject(uid, 'create');
+    if (e !== undefined) throw e;
+  }
   const req = parseCreate(venue, body);
   return { result: ids(venue.place(uid, { ...req, signedAt })) };
 }
 
 /** POST /v5/order/amend | order.amend. Result `{orderId, orderLinkId}`. */
 export function amendOrder(venue: Venue, uid: number, body: unknown, _signedAt: number): TradeReply {
+  const hook = hookOf(venue);
+  if (hook !== undefined) {
+    const e = hook.reject(uid, 'amend');
+    if (e !== undefined) throw e;
+  }
   return { result: ids(venue.amend(uid, parseAmend(venue, body))) };
 }
 
 /** POST /v5/order/cancel | order.cancel. Result `{orderId, orderLinkId}`. */
 export function cancelOrder(venue: Venue, uid: number, body: unknown, _signedAt: number): TradeReply {
-  return { result: ids(venue.cancel(uid, parseCancel(venue, body))) };
+  const hook = hookOf(venue);
+  if (hook !== undefined) {
+    const e = hook.reject(uid, 'cancel');
+    if (e !== undefined) throw e;
+  }
+  return { result: ids(cancelNowOrLater(venue, uid, parseCancel(venue, body), hook)) };
 }
 
 /**
@@ -61,9 +129,29 @@ export function cancelOrder(venue: Venue, uid: number, body: unknown, _signedAt:
  * every symbol). Result `{list:[{orderId, orderLinkId}], success:"1"}`; at most 500 orders per call.
  */
 export function cancelAllOrders(venue: Venue, uid: number, body: unknown, _signedAt: number): TradeReply {
+  const hook = hookOf(venue);
+  if (hook !== undefined) {
+    const e = hook.reject(uid, 'cancel-all');
+    if (e !== undefined) throw e;
+  }
   const p = parseCancelAll(venue, body);
   venue.account(uid);
   const list: OrderIds[] = [];
+  if (hook !== undefined) {
+    // Late cancel: the orders open now are acknowledged, and each is cancelled later if it is still open then.
+    const targets: OrderRecord[] = [];
+    for (const symbol of p.symbols) {
+      for (const o of venue.orders.openOf(uid)) if (o.symbol === symbol && targets.length < CANCEL_ALL_MAX) targets.push(o);
+    }
+    const later = targets.map((o) => ({ symbol: o.symbol, orderId: o.orderId }));
+    const run = () => {
+      for (const ref of later) {
+        const o = venue.orders.find(uid, ref.orderId, undefined);
+        if (o !== undefined && isOpen(o)) venue.cancel(uid, ref);
+      }
+    };
+    if (hook.deferCancel(uid, run)) return { result: { list: targets.map(ids), success: '1' } };
+  }
   for (const symbol of p.symbols) {
     const left = CANCEL_ALL_MAX - list.length;
     if (left <= 0) break;
@@ -106,6 +194,9 @@ function echo(item: unknown, field: string): string {
  * are not executed and fail with 10006. Returns the parallel `result.list` / `retExtInfo.list` arrays.
  */
 function runBatch<T>(
+  venue: Venue,
+  uid: number,
+  op: OrderOpName,
   body: unknown,
   granted: number,
   run: (item: Record<string, unknown>) => T,
@@ -116,11 +207,20 @@ function runBatch<T>(
   const list: unknown[] = [];
   const ext: ItemStatus[] = [];
   const allowed = Number.isFinite(granted) ? Math.max(0, Math.floor(granted)) : request.length;
+  const hook = hookOf(venue);
   request.forEach((raw, i) => {
     if (i >= allowed) {
       list.push(failed(raw));
       ext.push(RATE_LIMITED);
       return;
+    }
+    if (hook !== undefined) {
+      const e = hook.reject(uid, op);
+      if (e !== undefined) {
+        list.push(failed(raw));
+        ext.push(failure(e));
+        return;
+      }
     }
     try {
       const item = asObject(raw, 'request item');
@@ -142,6 +242,9 @@ function runBatch<T>(
  */
 export function createBatch(venue: Venue, uid: number, body: unknown, signedAt: number, granted: number): TradeReply {
   return runBatch(
+    venue,
+    uid,
+    'create',
     body,
     granted,
     (item) => venue.place(uid, { ...parseCreate(venue, item, { inBatch: true }), signedAt }),
@@ -162,10 +265,11 @@ const refOk = (_item: unknown, o: OrderRecord) => ({ category: 'linear', symbol:
 
 /** POST /v5/order/amend-batch | order.amend-batch. Items `{category, symbol, orderId, orderLinkId}`. */
 export function amendBatch(venue: Venue, uid: number, body: unknown, _signedAt: number, granted: number): TradeReply {
-  return runBatch(body, granted, (item) => venue.amend(uid, parseAmend(venue, item, { inBatch: true })), refOk, refFailed);
+  return runBatch(venue, uid, 'amend', body, granted, (item) => venue.amend(uid, parseAmend(venue, item, { inBatch: true })), refOk, refFailed);
 }
 
 /** POST /v5/order/cancel-batch | order.cancel-batch. Items `{category, symbol, orderId, orderLinkId}`. */
 export function cancelBatch(venue: Venue, uid: number, body: unknown, _signedAt: number, granted: number): TradeReply {
-  return runBatch(body, granted, (item) => venue.cancel(uid, parseCancel(venue, item, { inBatch: true })), refOk, refFailed);
+  const hook = hookOf(venue);
+  return runBatch(venue, uid, 'cancel', body, granted, (item) => cancelNowOrLater(venue, uid, parseCancel(venue, item, { inBatch: true }), hook), refOk, refFailed);
 }

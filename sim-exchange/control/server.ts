@@ -14,6 +14,9 @@ import type { Market } from '../market/market.ts';
 import type { RealtimeDriver } from '../market/driver.ts';
 import { RegimeName, ParamOverrides } from '../market/params.ts';
 import { writeReproBundle, ReproUnavailable, type ReproSource } from '../repro.ts';
+import { createVenueMetrics } from './metrics.ts';
+import type { WsStats } from '../bybit-v5/ws/gateway.ts';
+import { FaultSpecError, type FaultController } from '../faults/controller.ts';
 
 /** Fixed extra response delay per channel, in ms (benchmarks; faults come later). Read on every response. */
 export interface ChannelDelays {
@@ -36,8 +39,12 @@ export interface ControlDeps {
   readonly onReset?: () => void;
   /** The background market and its real-time driver, when the venue runs one (docs/market.md). */
   readonly market?: { readonly market: Market; readonly driver: RealtimeDriver } | undefined;
+  /** WebSocket gateway statistics, for GET /metrics. */
+  readonly wsStats?: (() => WsStats) | undefined;
   /** Repro bundles (POST /repro): where they go, and what the running venue is made of. */
   readonly repro?: { readonly root: string; readonly source: () => ReproSource } | undefined;
+  /** Venue faults (docs/faults.md); the /faults routes answer 404 without them. */
+  readonly faults?: FaultController | undefined;
 }
 
 const Delays = z
@@ -114,6 +121,7 @@ export function createControlApp(deps: ControlDeps): FastifyInstance {
     if (err instanceof ControlError) e = err;
     else if (err instanceof z.ZodError) e = new ControlError('CTRL_BAD_REQUEST', zodMessage(err));
     else if (err instanceof VenueError) e = new ControlError('CTRL_BAD_REQUEST', `${err.retCode} ${err.retMsg}`);
+    else if (err instanceof FaultSpecError) e = new ControlError('CTRL_BAD_REQUEST', err.message);
     else if ((err as { statusCode?: number }).statusCode === 400) e = new ControlError('CTRL_BAD_REQUEST', (err as Error).message);
     else {
       app.log.error({ err }, 'control plane error');
@@ -137,6 +145,12 @@ export function createControlApp(deps: ControlDeps): FastifyInstance {
   };
 
   app.get('/health', async () => ({ ok: true, time: venue.clock.now(), seed: venue.seed }));
+
+  const metrics = createVenueMetrics({ venue, ws: deps.wsStats });
+  app.get('/metrics', async (_req, reply) => {
+    reply.header('content-type', metrics.contentType);
+    return metrics.metrics();
+  });
 
   app.post('/accounts', async (req, reply) => {
     const body = req.body as { uid?: number; apiKey?: string } | undefined;
@@ -267,7 +281,37 @@ export function createControlApp(deps: ControlDeps): FastifyInstance {
     }
   });
 
+  // ---------------------------------------------------------------- venue faults (docs/faults.md)
+
+  const faultsDep = () => {
+    if (!deps.faults) throw new ControlError('CTRL_NOT_FOUND', 'no fault controller on this venue');
+    return deps.faults;
+  };
+
+  app.get('/faults', async () => faultsDep().list());
+
+  app.post('/faults', async (req, reply) => {
+    const view = faultsDep().add(req.body ?? {});
+    reply.code(201);
+    return view;
+  });
+
+  app.post('/faults/timeline', async (req, reply) => {
+    const list = faultsDep().timeline(req.body ?? {});
+    reply.code(201);
+    return { list };
+  });
+
+  app.post('/faults/clear', async () => ({ cleared: faultsDep().clear() }));
+
+  app.delete('/faults/:id', async (req) => {
+    const id = (req.params as { id: string }).id;
+    if (!faultsDep().end(id)) throw new ControlError('CTRL_NOT_FOUND', `no active or scheduled fault ${id}`);
+    return { ended: id };
+  });
+
   app.post('/reset', async () => {
+    deps.faults?.clear();
     venue.reset();
     deps.limiter.reset();
     deps.onReset?.();

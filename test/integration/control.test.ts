@@ -25,6 +25,22 @@ describe('control plane', () => {
     await sim.close();
   });
 
+  it('serves Prometheus metrics behind the token: commands, orders, fills, WS connections, process', async () => {
+    expect((await call('GET', '/metrics', undefined, 'wrong')).status).toBe(401);
+    const acct = sim.venue.createAccount({ apiKey: 'ctrl-metrics-key', secret: 'ctrl-metrics-secret', balance: '1000' });
+    sim.venue.place(acct.uid, { symbol: 'BTCUSDT', side: 1, orderType: 'Limit', timeInForce: 'GTC', price: 500_000, qty: 10, signedAt: 0 });
+    const r = await call('GET', '/metrics');
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toContain('text/plain');
+    const text = await r.text();
+    expect(text).toMatch(/^mmvenue_commands_total\{cmd="place"\} [1-9]/m);
+    expect(text).toMatch(/^mmvenue_open_orders\{symbol="BTCUSDT"\} [1-9]/m);
+    expect(text).toMatch(/^mmvenue_fills \d+/m);
+    expect(text).toContain('mmvenue_ws_connections');
+    expect(text).toMatch(/^mmvenue_process_resident_memory_bytes \d+/m);
+    expect(text).toMatch(/^mmvenue_nodejs_eventloop_lag_seconds /m);
+  });
+
   it('refuses requests without the bearer token and is not on the venue port', async () => {
     const r = await call('GET', '/health', undefined, 'wrong');
     expect(r.status).toBe(401);

@@ -227,7 +227,7 @@ describe('docker-compose.yml', () => {
     const cfgFile = mountSource(prom, '/etc/prometheus/prometheus.yml');
     expect(cfgFile).toBe('docker/prometheus.yml');
     const cfg = parseYaml(readText('docker/prometheus.yml')) as {
-      scrape_configs: { job_name: string; metrics_path?: string; static_configs: { targets: string[] }[] }[];
+      scrape_configs: { job_name: string; metrics_path?: string; authorization?: { type: string; credentials: string }; static_configs: { targets: string[] }[] }[];
     };
     const botCfg = loadConfigFile(join(ROOT, 'docker/bot.yaml'), env(bot));
     const venueArgv = command(venue);
@@ -245,9 +245,14 @@ describe('docker-compose.yml', () => {
       const [host, port] = [t.slice(0, t.lastIndexOf(':')), portOf(t)];
       expect(Object.keys(listens), `${job}: target ${t} names a compose service`).toContain(host);
       expect(listens[host], `${job}: ${host} listens on ${port}`).toContain(port);
-      // The venue serves no /metrics today: a job on it would only ever be down.
-      expect(host, `${job}: the venue has no /metrics endpoint`).not.toBe(venueName);
+      // The venue's metrics are on its control plane, behind the bearer token compose gives it by default.
+      if (host === venueName) {
+        expect(port, `${job}: venue metrics are on the control port`).toBe(Number(flag(venueArgv, '--control-port')));
+        const auth = cfg.scrape_configs.find((j) => j.job_name === job)!.authorization;
+        expect(auth, `${job}: bearer auth with the default control token`).toEqual({ type: 'Bearer', credentials: 'mmbench-dev-token' });
+      }
     }
+    expect(targets.map((x) => x.t)).toContain(`${venueName}:${Number(flag(venueArgv, '--control-port'))}`);
     expect(targets.map((x) => x.t)).toContain(`${botName}:${botCfg.telemetry.port}`);
     if (targets.some((x) => x.t.startsWith(`${toxiName}:`))) {
       const argv = command(toxi);

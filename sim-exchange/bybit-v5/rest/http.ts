@@ -102,6 +102,34 @@ export interface RestOptions {
   logger?: FastifyBaseLogger | false;
   /** called for every inbound request after parsing (journal hook): */
   onRequest?: (e: RestJournalEvent) => void;
+  /**
+   * Venue faults (sim-exchange/faults/): the hook is read once per request and is undefined while no REST fault is
+   * active, so the cost without faults is one property read and one undefined check.
+   */
+  faults?: RestFaultGate;
+}
+
+/** A raw HTTP answer a fault gives instead of the V5 envelope (5xx, maintenance). */
+export interface RawAnswer {
+  readonly status: number;
+  readonly body: string;
+  /** Omitted: no content-type header (an empty body). */
+  readonly contentType?: string;
+}
+
+/** What an active REST fault does at the three points of a request (docs/faults.md). */
+export interface RestFaultHook {
+  /** Before authentication: a raw answer (HTTP 5xx, maintenance 503) instead of anything else; nothing is applied. */
+  early(path: string, isPrivate: boolean): RawAnswer | undefined;
+  /** After authentication, before the rate limiter: true = answer 10006 with 0 remaining (a 10006 storm). */
+  storm(path: string, uid: number): boolean;
+  /** Processing latency: schedules `run` (FIFO per `key`, the TCP socket) and returns true, or false to run it now. */
+  defer(key: object, run: () => void): boolean;
+}
+
+/** Mutable holder of the REST fault hook (the fault controller sets and clears it). */
+export interface RestFaultGate {
+  hook: RestFaultHook | undefined;
 }
 
 export type PublicHandler = (ctx: RestContext) => unknown;
@@ -284,6 +312,7 @@ class PrivateCtx implements PrivateContext {
 
 export function createRestApp(opts: RestOptions): RestApp {
   const { keys, clock, limiter, onRequest } = opts;
+  const gate: RestFaultGate = opts.faults ?? { hook: undefined };
   const delayMs = opts.delayMs;
   const bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const publicLimiter = new RateLimiter({}, opts.publicLimit ?? DEFAULT_PUBLIC_LIMIT);
@@ -326,6 +355,12 @@ export function createRestApp(opts: RestOptions): RestApp {
     const delay = delayMs === undefined ? 0 : delayMs();
     if (delay > 0) setTimeout(sendLater, delay, rep, payload);
     else rep.send(payload);
+  }
+
+  function sendRaw(rep: FastifyReply, a: RawAnswer): void {
+    rep.code(a.status);
+    if (a.contentType !== undefined) rep.header('content-type', a.contentType);
+    rep.send(a.body);
   }
 
   function sendError(rep: FastifyReply, e: VenueError, limit: number, remaining: number, resetAt: number, now: number): void {
@@ -412,6 +447,11 @@ export function createRestApp(opts: RestOptions): RestApp {
       const rawQuery = query[kRawQuery] ?? '';
       const ip = req.ip ?? '';
       if (onRequest !== undefined) journal(req, path, rawQuery, undefined, now);
+      const fh = gate.hook;
+      if (fh !== undefined) {
+        const raw = fh.early(path, false);
+        if (raw !== undefined) return sendRaw(rep, raw);
+      }
       const d = publicLimiter.take(ip, path, now);
       const limit = d.limit;
       const remaining = d.remaining;
@@ -419,7 +459,9 @@ export function createRestApp(opts: RestOptions): RestApp {
       if (d.granted === 0) return sendError(rep, venueError('RATE_LIMIT'), limit, remaining, resetAt, now);
       const bad = query[kBadQuery];
       if (bad !== undefined) return sendError(rep, venueError('PARAMS', bad), limit, remaining, resetAt, now);
-      run(handler, new PublicCtx(now, query, rawQuery, ip), req, rep, limit, remaining, resetAt, now);
+      const ctx = new PublicCtx(now, query, rawQuery, ip);
+      if (fh !== undefined && fh.defer(req.raw.socket, () => run(handler, ctx, req, rep, limit, remaining, resetAt, now))) return;
+      run(handler, ctx, req, rep, limit, remaining, resetAt, now);
     };
   }
 
@@ -435,6 +477,14 @@ export function createRestApp(opts: RestOptions): RestApp {
       const now = clock.now();
       const query = req.query as ParsedQuery;
       const rawQuery = query[kRawQuery] ?? '';
+      const fh = gate.hook;
+      if (fh !== undefined) {
+        const raw = fh.early(path, true);
+        if (raw !== undefined) {
+          if (onRequest !== undefined) journal(req, path, rawQuery, undefined, now);
+          return sendRaw(rep, raw);
+        }
+      }
       let auth: RestAuth;
       try {
         auth = verifyRest(req.headers, isGet ? rawQuery : ((req as unknown as WithRawBody)[kRawBody] ?? ''), keys, now);
@@ -458,6 +508,9 @@ export function createRestApp(opts: RestOptions): RestApp {
         }
         n = Number.isFinite(n) && n >= 1 ? Math.min(Math.floor(n), MAX_UNITS) : 1;
       }
+      if (fh !== undefined && fh.storm(path, key.uid)) {
+        return sendError(rep, venueError('RATE_LIMIT'), limiter.limitOf(path), 0, now + 1000, now);
+      }
       const d = limiter.take(key.uid, path, now, n);
       const granted = d.granted;
       const limit = d.limit;
@@ -467,6 +520,7 @@ export function createRestApp(opts: RestOptions): RestApp {
       const bad = query[kBadQuery];
       if (bad !== undefined) return sendError(rep, venueError('PARAMS', bad), limit, remaining, resetAt, now);
       const ctx = new PrivateCtx(now, query, rawQuery, req.ip ?? '', key, body, auth.timestamp, units === undefined ? undefined : granted);
+      if (fh !== undefined && fh.defer(req.raw.socket, () => run(handler, ctx, req, rep, limit, remaining, resetAt, now))) return;
       run(handler, ctx, req, rep, limit, remaining, resetAt, now);
     };
   }
@@ -475,6 +529,8 @@ export function createRestApp(opts: RestOptions): RestApp {
     const now = clock.now();
     const path = urlPath(req);
     if (onRequest !== undefined) journal(req, path, rawQueryOf(req), undefined, now);
+    const raw = gate.hook?.early(path, false);
+    if (raw !== undefined) return sendRaw(rep, raw);
     sendPublicError(req, rep, path, venueError('ROUTE'), now);
   });
 

@@ -58,6 +58,8 @@ export class PrivateChannel {
   /** Serialised updates waiting for the end of this event-loop turn, per account. */
   private readonly pending = new Map<number, PendingPush>();
   private flushTimer: NodeJS.Immediate | undefined;
+  /** Fault hook: topics on which nothing is pushed (pings and op replies are still answered). */
+  muted: ReadonlySet<string> | undefined = undefined;
 
   constructor(private readonly deps: PrivateChannelDeps) {
     this.unlisten = deps.venue.listen({ onAccountUpdate: (uid, update) => this.onAccountUpdate(uid, update) });
@@ -218,6 +220,7 @@ export class PrivateChannel {
   private readonly flush = (): void => {
     this.flushTimer = undefined;
     const now = this.deps.clock.now();
+    const muted = this.muted;
     for (const [uid, p] of this.pending) {
       const conns = this.byUid.get(uid);
       if (conns === undefined) continue;
@@ -231,7 +234,7 @@ export class PrivateChannel {
               const d = data[f];
               if (d === undefined) continue;
               for (const topic of FAMILIES[f]!) {
-                if (!conn.topics.has(topic)) continue;
+                if (!conn.topics.has(topic) || (muted !== undefined && muted.has(topic))) continue;
                 let text = texts.get(topic);
                 if (text === undefined) {
                   text = `{"id":"${this.deps.ids.uuid()}","topic":"${topic}","creationTime":${now},"data":${d}}`;

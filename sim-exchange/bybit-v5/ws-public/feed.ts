@@ -112,11 +112,17 @@ abstract class Stream implements FeedTopic {
     return this.subs.size;
   }
 
+  /** Muted by a fault: the stream keeps its state (u advances) but sends nothing. */
+  get muted(): boolean {
+    const m = this.feed.muted;
+    return m !== undefined && m.has(this.name);
+  }
+
   add(sub: FeedSubscriber): void {
     if (this.subs.has(sub)) return;
     this.flush();
     this.subs.add(sub);
-    this.welcome(sub);
+    if (!this.muted) this.welcome(sub);
     if (this.intervalMs > 0 && this.timer === undefined) {
       this.timer = setInterval(() => this.tick(), this.intervalMs);
       this.timer.unref();
@@ -210,10 +216,15 @@ class BookStream extends Stream {
       this.dropNext = false;
       return;
     }
+    if (this.muted) return;
     if (this.depth === 1) this.pushSnapshot();
     else {
+      const fault = this.feed.deltaFault?.(this.inst.symbol, this.depth);
+      if (fault === 'drop') return;
       this.lastSentAt = performance.now();
-      broadcast(this.subs, this.message('delta', change.b, change.a));
+      const text = this.message('delta', change.b, change.a);
+      broadcast(this.subs, text);
+      if (fault === 'dup') broadcast(this.subs, text);
     }
   }
 
@@ -238,6 +249,7 @@ class BookStream extends Stream {
   }
 
   private pushSnapshot(): void {
+    if (this.muted) return;
     this.lastSentAt = performance.now();
     broadcast(this.subs, this.message('snapshot', this.bids, this.asks));
   }
@@ -280,7 +292,7 @@ class TickerStream extends Stream {
       return;
     }
     const changed = this.sync();
-    if (changed !== undefined) broadcast(this.subs, this.message('delta', changed));
+    if (changed !== undefined && !this.muted) broadcast(this.subs, this.message('delta', changed));
   }
 
   protected welcome(sub: FeedSubscriber): void {
@@ -303,7 +315,7 @@ class TradeStream extends Stream {
   protected welcome(): void {}
 
   publish(trades: readonly PublicTrade[]): void {
-    if (this.subs.size === 0) return;
+    if (this.subs.size === 0 || this.muted) return;
     const ts = this.feed.clock.now();
     for (let i = 0; i < trades.length; i += MAX_TRADES_PER_MESSAGE) {
       const data = trades.slice(i, i + MAX_TRADES_PER_MESSAGE).map((t) => publicTradeStreamJson(this.inst, t));
@@ -326,6 +338,10 @@ export class PublicFeed {
   private readonly topics = new Map<string, Stream>();
   private readonly lastCommandAt = new Map<string, number>();
   private readonly unlisten: () => void;
+  /** Fault hook: topics on which nothing is sent (streams keep their state, so a book's u jumps when it resumes). */
+  muted: ReadonlySet<string> | undefined = undefined;
+  /** Fault hook: decides per orderbook delta (depth > 1) whether it is dropped (u still advances) or sent twice. */
+  deltaFault: ((symbol: string, depth: BookDepth) => 'drop' | 'dup' | undefined) | undefined = undefined;
 
   constructor(opts: PublicFeedOptions) {
     this.venue = opts.venue;

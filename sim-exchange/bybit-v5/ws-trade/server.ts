@@ -64,6 +64,18 @@ export interface TradeChannelDeps {
   /** Prefix of the Traceid header (a counter follows). */
   readonly tracePrefix: string;
   readonly logger?: WsLogger | undefined;
+  /** Venue faults (processing latency of order ops); the hook is undefined while none is active. */
+  readonly faults?: TradeFaultGate | undefined;
+}
+
+/** Processing latency of /v5/trade order ops (sim-exchange/faults/): FIFO per connection. */
+export interface TradeFaultHook {
+  /** Schedules `run` (FIFO per `conn`) and returns true, or returns false to run it now. */
+  defer(conn: object, run: () => void): boolean;
+}
+
+export interface TradeFaultGate {
+  hook: TradeFaultHook | undefined;
 }
 
 interface TradeState {
@@ -104,6 +116,13 @@ export class TradeChannel {
       conn.send(this.error(conn, reqId, op, venueError('WS_OP_UNSUPPORTED', clip(op)), limits, now));
       return;
     }
+    const fh = this.deps.faults?.hook;
+    if (fh !== undefined && fh.defer(conn, () => this.orderOp(conn, msg, op, spec, reqId, raw, now))) return;
+    this.orderOp(conn, msg, op, spec, reqId, raw, now);
+  }
+
+  /** An order op, checked against the time it was received (`now`); never throws. */
+  private orderOp(conn: WsConn, msg: Record<string, unknown>, op: string, spec: OpSpec, reqId: ReqId | undefined, raw: unknown, now: number): void {
     try {
       this.order(conn, msg, op, spec, reqId, raw, now);
     } catch (err) {

@@ -27,7 +27,7 @@ import { PublicFeed, type BookDepth } from '../ws-public/feed.ts';
 import { PublicChannel, type PublicCategory } from '../ws-public/server.ts';
 import { PrivateChannel } from '../ws-private/server.ts';
 import { DcpGuard } from '../ws-private/dcp.ts';
-import { TradeChannel } from '../ws-trade/server.ts';
+import { TradeChannel, type TradeFaultGate } from '../ws-trade/server.ts';
 
 export type { WsJournalEvent, WsLogger, Channel } from './connection.ts';
 
@@ -60,6 +60,8 @@ export interface WsDeps {
   dcpUnitMs?: number;
   /** Told after each disconnect-cancel. */
   onDcp?(uid: number, cancelled: number): void;
+  /** Venue faults: processing latency of /v5/trade order ops (sim-exchange/faults/). */
+  tradeFaults?: TradeFaultGate;
   /** Public feed cadences (ms); Bybit's linear cadences by default. */
   feed?: { bookCadenceMs?: Partial<Record<BookDepth, number>>; tickerMs?: number; level1RefreshMs?: number };
 }
@@ -98,6 +100,10 @@ export interface WsGateway {
    * authenticated connections would otherwise keep a uid the reset reassigns.
    */
   drop(filter?: WsDropFilter, code?: number, reason?: string): number;
+  /** Fault hook: answer every new upgrade with this HTTP status (maintenance: 503); undefined = accept again. */
+  refuseUpgrades(status: number | undefined): void;
+  /** Fault hook: public or private topic names on which nothing is sent; undefined or empty = none. */
+  mute(topics: ReadonlySet<string> | undefined): void;
 }
 
 const PUBLIC_PATHS: Record<string, PublicCategory> = {
@@ -147,6 +153,7 @@ export function attachWebSockets(server: http.Server, deps: WsDeps): WsGateway {
     limiter,
     tracePrefix: deps.ids.uuid().replace(/-/g, '').slice(0, 24),
     logger,
+    faults: deps.tradeFaults,
   });
 
   const wssOptions: ServerOptions & { closeTimeout: number } = {
@@ -176,6 +183,7 @@ export function attachWebSockets(server: http.Server, deps: WsDeps): WsGateway {
   }
 
   let closing = false;
+  let refuseStatus: number | undefined;
 
   function onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
@@ -188,6 +196,7 @@ export function attachWebSockets(server: http.Server, deps: WsDeps): WsGateway {
     const r = routes.get(url.pathname);
     if (r === undefined) return reject(socket, 404, 'Not Found');
     if (closing) return reject(socket, 503, 'Service Unavailable');
+    if (refuseStatus !== undefined) return reject(socket, refuseStatus, refuseStatus === 503 ? 'Service Unavailable' : 'Refused');
     const idle = r.channel === 'public' ? undefined : maxActiveTimeMs(url.searchParams);
     try {
       r.wss.handleUpgrade(req, socket, head, (ws) => connected(r, ws, idle));
@@ -246,6 +255,14 @@ export function attachWebSockets(server: http.Server, deps: WsDeps): WsGateway {
         }
       }
       return n;
+    },
+    refuseUpgrades(status: number | undefined): void {
+      refuseStatus = status;
+    },
+    mute(topics: ReadonlySet<string> | undefined): void {
+      const set = topics !== undefined && topics.size > 0 ? topics : undefined;
+      feed.muted = set;
+      priv.muted = set;
     },
     stats(): WsStats {
       const connections: Record<string, number> = {};

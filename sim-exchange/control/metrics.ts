@@ -1,0 +1,101 @@
+/**
+ * The venue's Prometheus metrics (GET /metrics on the control plane, behind its bearer token). Everything is read
+ * when Prometheus scrapes (prom-client `collect` callbacks over state the venue keeps anyway), so the trading hot
+ * path pays nothing; the process metrics (RSS, heap, event-loop lag, GC) come from prom-client's defaults, which
+ * soak runs watch for leaks and drift.
+ */
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Venue } from '../venue/venue.ts';
+import type { WsStats } from '../bybit-v5/ws/gateway.ts';
+
+export interface VenueMetricsSources {
+  readonly venue: Venue;
+  readonly ws?: () => WsStats;
+}
+
+export function createVenueMetrics(src: VenueMetricsSources): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'mmvenue_' });
+  const { venue } = src;
+
+  // Commands by kind, counted as the command journal sees them (a listener, one integer add per command).
+  const commands = new Map<string, number>();
+  const reported = new Map<string, number>();
+  venue.listen({ onCommand: (c) => commands.set(c.cmd, (commands.get(c.cmd) ?? 0) + 1) });
+  new Counter({
+    name: 'mmvenue_commands_total',
+    help: 'State-changing venue commands by kind (refused ones included), from any source',
+    labelNames: ['cmd'],
+    registers: [registry],
+    collect() {
+      // A counter only goes up by increments: add what happened since the last scrape.
+      for (const [cmd, n] of commands) {
+        const d = n - (reported.get(cmd) ?? 0);
+        if (d > 0) this.labels(cmd).inc(d);
+        reported.set(cmd, n);
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'mmvenue_fills',
+    help: 'Fills in the ledger (one per account per fill; the ledger is capped, see dropped)',
+    registers: [registry],
+    collect() {
+      this.set(venue.ledger.entries().length);
+    },
+  });
+  new Gauge({
+    name: 'mmvenue_open_orders',
+    help: 'Open orders per symbol, all accounts',
+    labelNames: ['symbol'],
+    registers: [registry],
+    collect() {
+      for (const symbol of venue.instruments.keys()) this.labels(symbol).set(venue.book(symbol).size);
+    },
+  });
+  new Gauge({
+    name: 'mmvenue_mid',
+    help: 'Venue mid price per symbol (absent while a side is empty)',
+    labelNames: ['symbol'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [symbol, inst] of venue.instruments) {
+        const m = venue.mid(symbol);
+        if (m !== null) this.labels(symbol).set((m * inst.tick.units) / 10 ** inst.tick.scale);
+      }
+    },
+  });
+  new Gauge({
+    name: 'mmvenue_accounts',
+    help: 'Accounts on the venue',
+    registers: [registry],
+    collect() {
+      this.set(venue.accounts.size);
+    },
+  });
+  const ws = src.ws;
+  if (ws) {
+    new Gauge({
+      name: 'mmvenue_ws_connections',
+      help: 'Open WebSocket connections per path',
+      labelNames: ['path'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [path, n] of Object.entries(ws().connections)) this.labels(path).set(n);
+      },
+    });
+    new Gauge({
+      name: 'mmvenue_ws_policy_closes',
+      help: 'WebSocket connections closed by policy since start (slow consumer 1013, flood 1008, idle 1000)',
+      labelNames: ['reason'],
+      registers: [registry],
+      collect() {
+        for (const [reason, n] of Object.entries(ws().closes)) this.labels(reason).set(n);
+      },
+    });
+  }
+  return registry;
+}
