@@ -1,0 +1,45 @@
+/** report.json: the ScenarioReport as pretty JSON, and a checked reader for `gate` / `report` / baselines. */
+import { METRIC_NAMES } from '../metrics.ts';
+import type { ScenarioReport } from '../types.ts';
+
+export function reportJson(report: ScenarioReport): string {
+  return `${JSON.stringify(report, null, 2)}\n`;
+}
+
+/** Parses a report.json, checking the fields gates and writers rely on; throws an Error naming what is wrong. */
+export function parseReportJson(text: string, source = 'report.json'): ScenarioReport {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${source}: not JSON (${(e as Error).message})`);
+  }
+  const fail = (what: string): never => {
+    throw new Error(`${source}: ${what}`);
+  };
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail('expected an object');
+  const r = v as Record<string, unknown>;
+  if (typeof r.scenarioId !== 'string') fail('scenarioId: expected a string');
+  if (typeof r.title !== 'string') fail('title: expected a string');
+  if (typeof r.seed !== 'number') fail('seed: expected a number');
+  if (typeof r.startedAt !== 'string') fail('startedAt: expected a string');
+  if (typeof r.durationMs !== 'number') fail('durationMs: expected a number');
+  if (typeof r.pass !== 'boolean') fail('pass: expected a boolean');
+  if (typeof r.metrics !== 'object' || r.metrics === null) fail('metrics: expected an object');
+  const metrics = r.metrics as Record<string, unknown>;
+  for (const n of METRIC_NAMES) {
+    const m = metrics[n] as Record<string, unknown> | undefined;
+    if (typeof m !== 'object' || m === null) fail(`metrics.${n}: expected {value, samples} or {absent, reason}`);
+    const ok = (typeof m!.value === 'number' && typeof m!.samples === 'number') || (m!.absent === true && typeof m!.reason === 'string');
+    if (!ok) fail(`metrics.${n}: expected {value, samples} or {absent: true, reason}`);
+  }
+  if (!Array.isArray(r.gates)) fail('gates: expected an array');
+  (r.gates as unknown[]).forEach((g, i) => {
+    const o = g as Record<string, unknown>;
+    if (typeof o !== 'object' || o === null || typeof o.name !== 'string' || typeof o.pass !== 'boolean' || typeof o.detail !== 'string') {
+      fail(`gates[${i}]: expected {name, pass, detail}`);
+    }
+  });
+  if (r.artifacts !== undefined && (typeof r.artifacts !== 'object' || r.artifacts === null)) fail('artifacts: expected an object');
+  return { ...(r as unknown as ScenarioReport), artifacts: (r.artifacts as ScenarioReport['artifacts']) ?? {} };
+}
