@@ -57,7 +57,7 @@ async function serveVenue(seed: number): Promise<void> {
     rateLimits: raised,
     accounts: [
       { ...BOT, balance: '10000000' },
-      { ...HOUSE, balance: '1000000000', makerFeeRate: '0', takerFeeRate: '0' },
+      { ...HOUSE, balance: '50000000', makerFeeRate: '0', takerFeeRate: '0' },
     ],
   });
   const house = sim.venue.accountByKey(HOUSE.apiKey)!.uid;

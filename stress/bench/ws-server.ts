@@ -37,7 +37,7 @@ async function venueMode(): Promise<void> {
   const now = (): number => Date.now();
   // Deep static book: 4 accounts × 400 orders, levels 41..1040 ticks from mid on both sides.
   for (let a = 0; a < 4; a++) {
-    const acct = venue.createAccount({ apiKey: `deepbook${a}`, secret: `deepsecret${a}`, balance: '1000000000' });
+    const acct = venue.createAccount({ apiKey: `deepbook${a}`, secret: `deepsecret${a}`, balance: '50000000' });
     for (let i = 0; i < 400; i++) {
       const side: Side = i % 2 === 0 ? 1 : -1;
       const off = 41 + ((a * 200 + (i >> 1)) % 1000);
@@ -52,7 +52,7 @@ async function venueMode(): Promise<void> {
       });
     }
   }
-  const driver = venue.createAccount({ apiKey: 'driver01', secret: 'driversecret01', balance: '1000000000' });
+  const driver = venue.createAccount({ apiKey: 'driver01', secret: 'driversecret01', balance: '50000000' });
   const live: string[] = [];
   let ops = 0;
   let errors = 0;
