@@ -42,7 +42,16 @@ export interface DriverOptions {
   listenHost?: string;
   /** Seed of the embedded server's PRNG (toxicity, jitter, slicer). */
   seed?: number;
+  /**
+   * Keep proxies that already exist under our names (their listen addresses are what clients were given, e.g. the
+   * docker-compose stack's fixed ports): their toxics are removed and their upstream set, instead of re-creating
+   * them on fresh ports. Default false: start clean.
+   */
+  reuse?: boolean;
 }
+
+/** Proxy names are `<prefix>-<channel>` with this default prefix. */
+export const DEFAULT_PREFIX = 'venue';
 
 export interface Endpoint {
   host: string;
@@ -57,6 +66,8 @@ export class ChaosDriver {
     private readonly client: Toxiproxy,
     private readonly proxies: Map<Channel, TpProxy>,
     private readonly embedded: ToxiproxyServer | undefined,
+    /** The proxies were someone else's (reuse): close() clears their toxics and leaves them. */
+    private readonly reused = false,
   ) {}
 
   get isEmbedded(): boolean {
@@ -64,7 +75,7 @@ export class ChaosDriver {
   }
 
   static async start(opts: DriverOptions): Promise<ChaosDriver> {
-    const prefix = opts.prefix ?? 'venue';
+    const prefix = opts.prefix ?? DEFAULT_PREFIX;
     const wanted = opts.url ?? process.env.TOXIPROXY_URL;
     const embedded = wanted ? undefined : await startToxiproxy({ port: 0, seed: opts.seed ?? 1 });
     const url = (wanted ?? embedded!.url).replace(/\/+$/, '');
@@ -74,8 +85,15 @@ export class ChaosDriver {
       const existing = await client.getAll();
       for (const ch of CHANNELS) {
         const name = `${prefix}-${ch}`;
+        const old = existing[name];
+        if (old && opts.reuse) {
+          await clearToxics(old);
+          const kept = old.upstream === opts.upstream && old.enabled ? old : await old.update({ enabled: true, listen: old.listen, upstream: opts.upstream });
+          proxies.set(ch, kept);
+          continue;
+        }
         // Left over from an earlier run against a long-lived Toxiproxy: start clean.
-        if (existing[name]) await existing[name].remove();
+        if (old) await old.remove();
         const p = await client.createProxy({ name, listen: `${opts.listenHost ?? '127.0.0.1'}:0`, upstream: opts.upstream });
         proxies.set(ch, p);
       }
@@ -83,7 +101,7 @@ export class ChaosDriver {
       await embedded?.close();
       throw err;
     }
-    return new ChaosDriver(url, client, proxies, embedded);
+    return new ChaosDriver(url, client, proxies, embedded, opts.reuse === true);
   }
 
   /** Where a client of `channel` should connect instead of the venue. */
@@ -152,10 +170,10 @@ export class ChaosDriver {
     for (const ch of CHANNELS) this.proxies.set(ch, await this.client.get(this.proxy(ch).name));
   }
 
-  /** Deletes the driver's proxies and stops the embedded server if it started one. */
+  /** Deletes the driver's proxies (reused ones only lose their toxics) and stops the embedded server if it started one. */
   async close(): Promise<void> {
     try {
-      for (const p of this.proxies.values()) await p.remove().catch(() => undefined);
+      for (const p of this.proxies.values()) await (this.reused ? clearToxics(p) : p.remove()).catch(() => undefined);
     } finally {
       await this.embedded?.close();
     }
@@ -165,5 +183,15 @@ export class ChaosDriver {
     const p = this.proxies.get(channel);
     if (!p) throw new Error(`unknown channel ${channel}`);
     return p;
+  }
+}
+
+/** Removes every toxic of a proxy, as the server lists them now (the client's Proxy object does not track them). */
+async function clearToxics(p: TpProxy): Promise<void> {
+  const base = `${p.getToxiproxy().host.replace(/\/+$/, '')}/proxies/${encodeURIComponent(p.name)}/toxics`;
+  const list = (await (await fetch(base)).json()) as { name: string }[];
+  for (const t of list) {
+    const r = await fetch(`${base}/${encodeURIComponent(t.name)}`, { method: 'DELETE' });
+    if (!r.ok && r.status !== 404) throw new Error(`removing toxic ${t.name} of ${p.name}: HTTP ${r.status}`);
   }
 }

@@ -111,4 +111,18 @@ describe('ChaosDriver', () => {
       await driver.removeProfile(name, ['rest']);
     }
   });
+
+  it('reuse keeps existing proxies on their ports (a docker-compose Toxiproxy), clears their toxics, and leaves them on close', async () => {
+    // Another driver on the same server with its own prefix plays the pre-populated stack.
+    const stack = await ChaosDriver.start({ upstream: venue.addr, url: driver.url, prefix: 'stack' });
+    await stack.addFault('rest', { name: 'left-over', type: 'latency', stream: 'downstream', attributes: { latency: 500 } });
+    const port = stack.endpoint('rest').port;
+    const again = await ChaosDriver.start({ upstream: venue.addr, url: driver.url, prefix: 'stack', reuse: true });
+    expect(again.endpoint('rest').port).toBe(port);
+    expect(await again.faults('rest')).toEqual([]);
+    await again.close();
+    const after = await ChaosDriver.start({ upstream: venue.addr, url: driver.url, prefix: 'stack', reuse: true });
+    expect(after.endpoint('rest').port).toBe(port); // still there after the reusing driver closed
+    await stack.close(); // the owner removes them
+  });
 });

@@ -11,7 +11,7 @@ import { dirname, join, posix, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { CHANNELS, type Channel } from '../../chaos/driver.ts';
+import { CHANNELS, DEFAULT_PREFIX, type Channel } from '../../chaos/driver.ts';
 import { DEMO_ACCOUNT } from '../../sim-exchange/config.ts';
 import { loadConfigFile } from '../../bot/config/load.ts';
 
@@ -93,12 +93,9 @@ const [toxiName, toxi] = findService('toxiproxy', (_, s) => (s.image ?? '').star
 const [promName, prom] = findService('prometheus', (_, s) => (s.image ?? '').startsWith('prom/prometheus'));
 const [, grafana] = findService('grafana', (_, s) => (s.image ?? '').startsWith('grafana/grafana'));
 
-/** The chaos driver names proxies `<prefix>-<channel>`; the default prefix is not exported, so read it from the source. */
+/** The chaos driver names proxies `<prefix>-<channel>`. */
 function driverProxyNames(): string[] {
-  const src = readText('chaos/driver.ts');
-  const m = /opts\.prefix \?\? '([^']+)'/.exec(src);
-  if (!m) throw new Error("chaos/driver.ts: cannot find the default proxy prefix (`opts.prefix ?? '…'`); update this test");
-  return CHANNELS.map((c) => `${m[1]}-${c}`);
+  return CHANNELS.map((c) => `${DEFAULT_PREFIX}-${c}`);
 }
 
 interface PopulateEntry {
