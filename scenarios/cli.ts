@@ -1,0 +1,328 @@
+#!/usr/bin/env node
+/**
+ * `mmbench` — the scenario CLI (docs/scenarios.md). `npm run mmbench -- <command> ...`
+ *
+ *   run <scenario.yaml | SC-NNN>  [--seed N] [--out artifacts] [--run-id ID]
+ *   suite <name | suite.yaml>     [--shard i/n] [--parallel n] [--out artifacts] [--run-id ID]
+ *   gate <report.json>            [--baseline <report.json>] [--p95-growth 10] [--net-drop 1]
+ *   repro <bundle dir>            [--no-rerun] [--out artifacts] [--run-id ID]
+ *   report <dir>
+ *   validate [files...]           (every library file when none is given)
+ *
+ * Exit code 0 only if every gate held (validate: every file valid); 1 when a gate failed; 2 for bad usage or input.
+ * Progress: one live line per scenario on a terminal (stdout is a TTY), plain lines otherwise (CI).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { readReproBundle } from '../sim-exchange/repro.ts';
+import { replayCommands } from '../sim-exchange/venue/commands.ts';
+import { compareToBaseline, failedFirst } from './gates.ts';
+import { parseReportJson, writeSuiteSummary } from './report/index.ts';
+import { libraryFiles, loadScenarioFile, loadSuite, resolveScenarioRef, ScenarioError, REPO_ROOT, type LoadedScenario } from './schema.ts';
+import { runScenario, type Progress, type RunOutcome } from './runner.ts';
+import { rebuildReports, ARTIFACTS } from './run/reports.ts';
+import type { GateResult, ScenarioReport } from './types.ts';
+
+const USAGE = `usage: mmbench <command> ...   (npm run mmbench -- <command> ...)
+  run <scenario.yaml|SC-NNN> [--seed N] [--out artifacts] [--run-id ID]
+  suite <name|suite.yaml> [--shard i/n] [--parallel n] [--out artifacts] [--run-id ID]
+  gate <report.json> [--baseline <report.json>] [--p95-growth 10] [--net-drop 1]
+  repro <bundle-dir> [--no-rerun] [--out artifacts] [--run-id ID]
+  report <dir>
+  validate [scenario.yaml ...]`;
+
+class UsageError extends Error {}
+
+const tty = process.stdout.isTTY === true;
+const out = (s: string) => void process.stdout.write(`${s}\n`);
+
+function defaultRunId(): string {
+  return process.env['MMBENCH_RUN_ID'] ?? `run-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}`;
+}
+
+/** Renders progress: a live, rewritten line on a terminal; a plain line per phase otherwise. */
+function progressPrinter(prefix = ''): (p: Progress) => void {
+  let lastPhase = '';
+  return (p) => {
+    const secs = (ms: number) => (ms / 1000).toFixed(1);
+    const line = `${prefix}${p.scenarioId}  ${p.phase.padEnd(9)} ${secs(p.elapsedMs)}/${secs(p.durationMs)} s  fills ${p.fills}  pos ${p.position >= 0 ? '+' : ''}${p.position.toFixed(3)}  faults ${p.activeFaults}`;
+    if (tty) {
+      if (p.phase === 'done') process.stdout.write('\r\x1b[2K');
+      else process.stdout.write(`\r\x1b[2K${line.slice(0, (process.stdout.columns ?? 120) - 1)}`);
+    } else if (p.phase !== lastPhase && p.phase !== 'done') out(line);
+    lastPhase = p.phase;
+  };
+}
+
+function verdictLine(r: ScenarioReport, dir?: string): string {
+  const held = r.gates.filter((g) => g.pass).length;
+  return `${r.pass ? 'PASS' : 'FAIL'}  ${r.scenarioId}  seed ${r.seed}  ${(r.durationMs / 1000).toFixed(1)} s  ${held}/${r.gates.length} gates${dir ? `  ${dir}` : ''}`;
+}
+
+function printFailures(gates: readonly GateResult[]): void {
+  for (const g of failedFirst(gates)) if (!g.pass) out(`      ✗ ${g.name}: ${g.detail}`);
+}
+
+async function runOne(loaded: LoadedScenario, root: string, runId: string, seed?: number, dirName?: string): Promise<RunOutcome> {
+  const dir = join(root, runId, dirName ?? loaded.scenario.id);
+  return runScenario(loaded, { dir, runId, ...(seed !== undefined ? { seed } : {}), onProgress: progressPrinter() });
+}
+
+// ---------------------------------------------------------------- commands
+
+async function cmdRun(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { seed: { type: 'string' }, out: { type: 'string', default: 'artifacts' }, 'run-id': { type: 'string' } } });
+  if (positionals.length !== 1) throw new UsageError('run takes one scenario');
+  const loaded = loadScenarioFile(resolveScenarioRef(positionals[0]!));
+  const seed = values.seed === undefined ? undefined : Number(values.seed);
+  if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32)) throw new UsageError(`--seed must be an integer in 0..2^32-1, got ${values.seed}`);
+  const r = await runOne(loaded, values.out!, values['run-id'] ?? defaultRunId(), seed);
+  out(verdictLine(r.report, r.dir));
+  printFailures(r.report.gates);
+  return r.pass ? 0 : 1;
+}
+
+/** Runs one scenario in a child process (`mmbench run`), for --parallel; resolves with its report. */
+function runChild(file: string, root: string, runId: string): Promise<{ report: ScenarioReport | undefined; dir: string; code: number | null }> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'scenarios', 'cli.ts'), 'run', file, '--out', root, '--run-id', runId], {
+      cwd: process.cwd(),
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env },
+    });
+    let text = '';
+    child.stdout!.on('data', (d: Buffer) => (text += d.toString('utf8')));
+    child.on('exit', (code) => {
+      const id = basename(file).replace(/\.ya?ml$/, '');
+      const dir = join(root, runId, id);
+      let report: ScenarioReport | undefined;
+      try {
+        report = parseReportJson(readFileSync(join(dir, ARTIFACTS.report), 'utf8'));
+      } catch {
+        report = undefined;
+        if (text) process.stderr.write(text);
+      }
+      resolvePromise({ report, dir, code });
+    });
+  });
+}
+
+async function cmdSuite(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { shard: { type: 'string' }, parallel: { type: 'string', default: '1' }, out: { type: 'string', default: 'artifacts' }, 'run-id': { type: 'string' } },
+  });
+  if (positionals.length !== 1) throw new UsageError('suite takes one suite name');
+  const { suite, files } = loadSuite(positionals[0]!);
+  let mine = files;
+  if (values.shard !== undefined) {
+    const m = /^(\d+)\/(\d+)$/.exec(values.shard);
+    const i = Number(m?.[1]);
+    const n = Number(m?.[2]);
+    if (!m || n < 1 || i < 1 || i > n) throw new UsageError(`--shard must be i/n with 1 <= i <= n, got ${values.shard}`);
+    mine = files.filter((_, k) => k % n === i - 1);
+  }
+  const parallel = Number(values.parallel);
+  if (!Number.isInteger(parallel) || parallel < 1 || parallel > 16) throw new UsageError(`--parallel must be an integer in 1..16, got ${values.parallel}`);
+  // Validate everything before running anything: a typo fails in a second, not after minutes.
+  const loaded = mine.map((f) => loadScenarioFile(f));
+  const runId = values['run-id'] ?? defaultRunId();
+  const root = values.out!;
+  const runDir = join(root, runId);
+  mkdirSync(runDir, { recursive: true });
+  out(`mmbench suite ${suite.name}${values.shard ? ` shard ${values.shard}` : ''}: ${loaded.length} scenario(s), parallel ${parallel} → ${runDir}`);
+  const t0 = performance.now();
+  const reports: ScenarioReport[] = [];
+  const failedRuns: string[] = [];
+  if (parallel === 1) {
+    for (const l of loaded) {
+      const r = await runOne(l, root, runId);
+      reports.push(r.report);
+      out(verdictLine(r.report));
+      printFailures(r.report.gates);
+    }
+  } else {
+    let next = 0;
+    const worker = async () => {
+      while (next < loaded.length) {
+        const l = loaded[next++]!;
+        out(`start ${l.scenario.id}`);
+        const r = await runChild(l.file, root, runId);
+        if (r.report) {
+          reports.push(r.report);
+          out(verdictLine(r.report));
+          printFailures(r.report.gates);
+        } else {
+          failedRuns.push(l.scenario.id);
+          out(`FAIL  ${l.scenario.id}  no report (exit code ${r.code}); see ${r.dir}`);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(parallel, loaded.length) }, worker));
+  }
+  const wallMs = performance.now() - t0;
+  const order = new Map(loaded.map((l, i) => [l.scenario.id, i]));
+  reports.sort((a, b) => (order.get(a.scenarioId) ?? 0) - (order.get(b.scenarioId) ?? 0));
+  await writeSuiteSummary(runDir, reports, { title: `mm-bench ${suite.name}${values.shard ? ` shard ${values.shard}` : ''}`, wallMs });
+  const passed = reports.filter((r) => r.pass).length;
+  out('');
+  out(`verdict: ${passed}/${loaded.length} scenarios passed in ${(wallMs / 1000).toFixed(1)} s`);
+  for (const r of reports) out(`  ${verdictLine(r)}`);
+  for (const id of failedRuns) out(`  FAIL  ${id}  (no report)`);
+  out(`summary: ${join(runDir, 'summary.md')}   junit: ${join(runDir, 'junit.xml')}`);
+  return passed === loaded.length && failedRuns.length === 0 ? 0 : 1;
+}
+
+async function cmdGate(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { baseline: { type: 'string' }, 'p95-growth': { type: 'string', default: '10' }, 'net-drop': { type: 'string', default: '1' } },
+  });
+  if (positionals.length !== 1) throw new UsageError('gate takes one report.json');
+  const read = (p: string) => parseReportJson(readFileSync(p, 'utf8'), p);
+  const report = read(positionals[0]!);
+  const gates: GateResult[] = [...report.gates];
+  if (values.baseline) {
+    const p95GrowthPct = Number(values['p95-growth']);
+    const netBpsDrop = Number(values['net-drop']);
+    if (!(p95GrowthPct >= 0) || !(netBpsDrop >= 0)) throw new UsageError('--p95-growth and --net-drop must be numbers >= 0');
+    gates.push(...compareToBaseline(report, read(values.baseline), { p95GrowthPct, netBpsDrop }));
+  }
+  const pass = gates.every((g) => g.pass);
+  out(`${pass ? 'PASS' : 'FAIL'}  ${report.scenarioId}  seed ${report.seed}  ${gates.filter((g) => g.pass).length}/${gates.length} gates${values.baseline ? ` (baseline ${values.baseline})` : ''}`);
+  for (const g of failedFirst(gates)) out(`  ${g.pass ? 'pass' : 'FAIL'}  ${g.name}: ${g.detail}`);
+  return pass ? 0 : 1;
+}
+
+async function cmdReport(args: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+  if (positionals.length !== 1) throw new UsageError('report takes one directory');
+  const dir = positionals[0]!;
+  if (existsSync(join(dir, ARTIFACTS.run))) {
+    const r = await rebuildReports(dir);
+    out(verdictLine(r, dir));
+    printFailures(r.gates);
+    return r.pass ? 0 : 1;
+  }
+  const subs = readdirSync(dir)
+    .filter((d) => statSync(join(dir, d)).isDirectory() && existsSync(join(dir, d, ARTIFACTS.run)))
+    .sort();
+  if (subs.length === 0) throw new UsageError(`${dir}: no run.json here nor in its sub-directories`);
+  const reports: ScenarioReport[] = [];
+  for (const d of subs) {
+    const r = await rebuildReports(join(dir, d));
+    reports.push(r);
+    out(verdictLine(r, join(dir, d)));
+    printFailures(r.gates);
+  }
+  await writeSuiteSummary(dir, reports, { title: `mm-bench ${basename(resolve(dir))}` });
+  out(`summary: ${join(dir, 'summary.md')}`);
+  return reports.every((r) => r.pass) ? 0 : 1;
+}
+
+interface ScenarioRepro {
+  kind: 'mm-bench-scenario-repro';
+  scenarioId: string;
+  seed: number;
+  botUid: number;
+  symbol: string;
+  botFills: { execId: string; orderLinkId: string; side: 1 | -1; price: number; qty: number; fee: number; time: number }[];
+  faultTimeline: { plannedMs: number; what: string }[];
+}
+
+async function cmdRepro(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { 'no-rerun': { type: 'boolean', default: false }, out: { type: 'string', default: 'artifacts' }, 'run-id': { type: 'string' } } });
+  if (positionals.length !== 1) throw new UsageError('repro takes one bundle directory');
+  const bundle = positionals[0]!;
+  if (!existsSync(join(bundle, 'scenario.json'))) throw new UsageError(`${bundle}: no scenario.json — not a scenario repro bundle (artifacts/<run>/<scenario>/repro/)`);
+  const meta = JSON.parse(readFileSync(join(bundle, 'scenario.json'), 'utf8')) as ScenarioRepro;
+  // 1. Exact: the journal rebuilds the venue, and with it the bot's fills as the run recorded them.
+  const { header, commands } = await readReproBundle(bundle);
+  const rebuilt = replayCommands(commands, header).venue;
+  const inst = rebuilt.instrument(meta.symbol);
+  const tick = inst.tick.units / 10 ** inst.tick.scale;
+  const lot = inst.lot.units / 10 ** inst.lot.scale;
+  const got = rebuilt.ledger.of(meta.botUid).filter((e) => e.symbol === meta.symbol);
+  const near = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
+  let mismatches = Math.abs(got.length - meta.botFills.length);
+  for (let i = 0; i < Math.min(got.length, meta.botFills.length); i++) {
+    const g = got[i]!;
+    const w = meta.botFills[i]!;
+    if (g.execId !== w.execId || g.side !== w.side || !near(g.price * tick, w.price) || !near(g.qty * lot, w.qty) || g.orderLinkId !== w.orderLinkId) mismatches++;
+  }
+  const ledgerOk = mismatches === 0;
+  out(`${ledgerOk ? 'PASS' : 'FAIL'}  journal replay: ${commands.length} commands → ${got.length} bot fills, recorded ${meta.botFills.length}${ledgerOk ? ', identical (ids, sides, prices, sizes)' : `, ${mismatches} mismatch(es)`}`);
+  if (values['no-rerun']) return ledgerOk ? 0 : 1;
+
+  // 2. Re-run: the same scenario file, the same seed → the same regime timeline and the same fault timeline.
+  const loaded = loadScenarioFile(join(bundle, 'scenario.yaml'));
+  const r = await runOne(loaded, values.out!, values['run-id'] ?? defaultRunId(), meta.seed, `${meta.scenarioId}-repro`);
+  const planned = (t: readonly { plannedMs: number; what: string }[]) => t.map((a) => `${a.plannedMs} ${a.what}`).join('\n');
+  const timelineOk = planned(r.saved.extras.timeline) === planned(meta.faultTimeline);
+  out(`${timelineOk ? 'PASS' : 'FAIL'}  fault timeline: ${meta.faultTimeline.length} action(s) ${timelineOk ? 'at the same scenario times' : 'differ from the bundle'}`);
+  out(`info  seed ${meta.seed}; fills: bundle ${meta.botFills.length}, re-run ${r.saved.record.fills.length} (the bot runs on the wall clock: its fills are not expected to match)`);
+  out(verdictLine(r.report, r.dir));
+  printFailures(r.report.gates);
+  return ledgerOk && timelineOk && r.pass ? 0 : 1;
+}
+
+function cmdValidate(args: string[]): number {
+  const files = args.length > 0 ? args : libraryFiles();
+  let bad = 0;
+  for (const f of files) {
+    try {
+      const l = loadScenarioFile(f);
+      out(`ok    ${f}  (${l.scenario.id}, ${l.scenario.duration / 1000} s, ${l.scenario.gates.length} gates)`);
+    } catch (err) {
+      bad++;
+      process.stderr.write(`${(err as Error).message}\n`);
+    }
+  }
+  return bad === 0 ? 0 : 2;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'run':
+      return cmdRun(rest);
+    case 'suite':
+      return cmdSuite(rest);
+    case 'gate':
+      return cmdGate(rest);
+    case 'repro':
+      return cmdRepro(rest);
+    case 'report':
+      return cmdReport(rest);
+    case 'validate':
+      return cmdValidate(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      out(USAGE);
+      return cmd === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(cmd)}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof UsageError || String((err as { code?: string }).code).startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+      process.exit(2);
+    }
+    if (err instanceof ScenarioError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
