@@ -4,7 +4,8 @@
  * and returns a handle whose stop() cancels every open order before closing anything.
  *
  * The quote loop is single-flight: a market-data event arriving while a requote is being applied is coalesced into
- * the next one, whose `triggeredAt` is the earliest waiting event (quote_cycle latency then includes the wait).
+ * the next one, whose `triggeredAt` is the newest waiting event: the requote is computed from the book as that event
+ * left it, so quote_cycle runs from there to the acks (older coalesced events are superseded, not requoted).
  * Requotes start at least `execution.minRequoteMs` apart, except after a stale-book event.
  */
 import { EventEmitter } from 'node:events';
@@ -399,7 +400,7 @@ export async function startBot(config: BotConfig, opts: StartBotOptions = {}): P
     };
     schedule = (at: number) => {
       if (stopping) return;
-      pendingAt = pendingAt === undefined ? at : Math.min(pendingAt, at);
+      pendingAt = pendingAt === undefined ? at : Math.max(pendingAt, at);
       if (running === undefined) running = pump().finally(() => (running = undefined));
     };
 

@@ -1,22 +1,21 @@
 /**
- * `npm run bench:bot [-- --n 40 --delay 100 --seed 1]`
+ * `npm run bench:bot [-- --seconds 15 --delay 100 --seed 1]`
  *
- * quote_cycle latency of the bot's execution (bot/execution/executor.ts) against the simulated venue, batched vs
- * sequential, with a fixed delay on the REST path.
+ * quote_cycle latency of the whole bot (bot/app.ts startBot: market data → pipeline → execution) against the
+ * simulated venue with its background market, batched vs sequential, with a fixed delay on the REST path.
  *
- * - The venue runs in a child process (its own event loop), a static book around 60000 seeded for a house account.
- *   Order-entry rate limits are raised (the bench measures latency, not the limiter; 10006 handling has its own
- *   integration test).
+ * - The venue runs in a child process (its own event loop) with the calm background market at 1× real time, so the
+ *   bot requotes on real book changes. Order-entry rate limits are raised (the bench measures latency, not the
+ *   limiter; 10006 handling has its own integration tests).
  * - Delay: the venue's per-channel response delay (control plane PUT /delays) `rest: 100` ms. The venue can only delay
  *   its answer, so the 50 ms of each direction are both added there: every REST request takes 50 + 50 = 100 ms more.
- *   The private WebSocket is not delayed.
+ *   WebSockets are not delayed.
  * - Round trip (the reference of the goal): the median of 30 signed REST requests (GET /v5/order/realtime) under the
  *   same delay, measured before the runs — the nominal 100 ms plus what localhost and the venue add.
- * - Driver (no market-data feed: each requote is generated in-process from the book's mid read once over REST, so the
- *   figure is execution alone): N requotes per mode, each awaited before the next; each changes several levels —
- *   one level added on one side and removed on the other (create + cancel), the touch levels re-priced and one level
- *   re-sized (amends): 5 actions per requote. triggeredAt = just before apply(); quote_cycle = until the acks of all
- *   of that requote's actions (the Executor's `applied` event, the same figure it observes into its histogram).
+ * - The bot runs in this process, once per mode, for `--seconds` of quoting after a warm-up, with
+ *   `execution.minRequoteMs: 0` (no deliberate pacing: the figure is the bot's reaction, not its throttle). Every
+ *   requote that sent at least one action is a sample: from the market-data event it was computed from to the acks
+ *   of all its actions (the Executor's `applied` event, the figure it observes into `mmbot_quote_cycle_ms`).
  * - Goals: batched P95 ≤ 1.15 × round trip; sequential P95 / batched P95 ≥ 2.
  *
  * Writes .bench-out/bot.json.
@@ -28,8 +27,9 @@ import pino from 'pino';
 import * as hdr from 'hdr-histogram-js';
 import { RestClientV5, WebsocketClient } from 'bybit-api';
 import { cpuLine, machine, startChild, stealPct, stopChild } from './harness.ts';
-import { Executor, type ExecutionMode } from '../../bot/execution/executor.ts';
-import type { DesiredQuote, QuoteSet } from '../../bot/types.ts';
+import type { Executor, ExecutionMode } from '../../bot/execution/executor.ts';
+import { parseConfig } from '../../bot/config/load.ts';
+import { startBot } from '../../bot/app.ts';
 
 const SYMBOL = 'BTCUSDT';
 const BOT = { apiKey: 'bench-bot-key', secret: 'bench-bot-secret' };
@@ -38,7 +38,9 @@ const HOUSE = { apiKey: 'bench-house-key', secret: 'bench-house-secret' };
 interface VenueReady {
   port: number;
   rest: string;
+  wsPublic: string;
   wsPrivate: string;
+  wsTrade: string;
   control: string;
   token: string;
 }
@@ -48,7 +50,6 @@ interface VenueReady {
 
 async function serveVenue(seed: number): Promise<void> {
   const { startSim } = await import('../../sim-exchange/server.ts');
-  const { seedStaticBook } = await import('../../sim-exchange/market/static-book.ts');
   const raised = Object.fromEntries(
     ['create', 'amend', 'cancel', 'create-batch', 'amend-batch', 'cancel-batch', 'cancel-all', 'realtime'].map((e) => [`/v5/order/${e}`, 100_000]),
   );
@@ -57,13 +58,11 @@ async function serveVenue(seed: number): Promise<void> {
     rateLimits: raised,
     accounts: [
       { ...BOT, balance: '10000000' },
-      { ...HOUSE, balance: '50000000', makerFeeRate: '0', takerFeeRate: '0' },
     ],
+    market: { regime: 'calm', speed: 1 },
   });
-  const house = sim.venue.accountByKey(HOUSE.apiKey)!.uid;
-  seedStaticBook(sim.venue, { symbol: SYMBOL, midTicks: 600_000, levels: 50, stepTicks: 5, spreadTicks: 2, qtyLots: 500, depthGrowth: 0.1, uid: house });
   const port = Number(new URL(sim.urls.rest).port);
-  process.send!({ type: 'ready', port, rest: sim.urls.rest, wsPrivate: sim.urls.wsPrivate, control: sim.urls.control, token: sim.token } satisfies VenueReady & { type: string });
+  process.send!({ type: 'ready', port, rest: sim.urls.rest, wsPublic: sim.urls.wsPublic, wsPrivate: sim.urls.wsPrivate, wsTrade: sim.urls.wsTrade, control: sim.urls.control, token: sim.token } satisfies VenueReady & { type: string });
   process.on('message', (m: { cmd?: string }) => {
     if (m.cmd === 'close') void sim.close().then(() => process.exit(0));
   });
@@ -71,23 +70,6 @@ async function serveVenue(seed: number): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Driver
-
-/** Requote k: a ladder around `mid` (in ticks of 0.1) that differs from requote k-1 in five actions. */
-function requote(k: number, midTicks: number, triggeredAt: number): QuoteSet {
-  const quotes: DesiredQuote[] = [];
-  const nBids = 3 + (k % 2);
-  const nAsks = 4 - (k % 2);
-  const shift = k % 2; // the touch levels move by one tick every requote (amends)
-  for (let i = 0; i < nBids; i++) {
-    const p = midTicks - 100 - i * 50 - (i === 0 ? shift : 0);
-    quotes.push({ side: 'Buy', level: i, price: (p / 10).toFixed(1), qty: i === 1 && k % 2 ? '0.020' : '0.010' });
-  }
-  for (let i = 0; i < nAsks; i++) {
-    const p = midTicks + 100 + i * 50 + (i === 0 ? shift : 0);
-    quotes.push({ side: 'Sell', level: i, price: (p / 10).toFixed(1), qty: '0.010' });
-  }
-  return { symbol: SYMBOL, quotes, triggeredAt, cycle: k };
-}
 
 const newHist = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
 const pct = (h: hdr.Histogram, p: number) => h.getValueAtPercentile(p) / 1000;
@@ -104,25 +86,35 @@ interface ModeResult {
   rejects: Record<string, number>;
 }
 
-async function runMode(v: VenueReady, mode: ExecutionMode, n: number, midTicks: number, seed: number): Promise<ModeResult> {
-  const rest = new RestClientV5({ key: BOT.apiKey, secret: BOT.secret, baseUrl: v.rest, parseAPIRateLimits: true });
-  const ws = new WebsocketClient({ key: BOT.apiKey, secret: BOT.secret, wsUrl: v.wsPrivate }, { trace() {}, info() {}, error() {} });
-  ws.on('exception', () => undefined);
-  const ex = new Executor({ rest, wsPrivate: ws, symbol: SYMBOL, mode, logger: pino({ level: 'warn' }, pino.destination(2)), linkIdPrefix: `bench${mode.slice(0, 3)}`, seed });
-  await ex.start();
+async function runMode(v: VenueReady, mode: ExecutionMode, seconds: number): Promise<ModeResult> {
+  const config = parseConfig(
+    {
+      configVersion: 2,
+      symbol: SYMBOL,
+      venue: { restUrl: v.rest, wsPublicUrl: v.wsPublic, wsPrivateUrl: v.wsPrivate, wsTradeUrl: v.wsTrade, apiKey: BOT.apiKey, apiSecret: BOT.secret },
+      quoting: { levels: 3 },
+      execution: { mode, minRequoteMs: 0, linkIdPrefix: `bench${mode.slice(0, 3)}` },
+      telemetry: { port: 0, logLevel: 'warn' },
+    },
+    {},
+  );
+  const bot = await startBot(config, { logger: pino({ level: 'warn' }, pino.destination(2)) });
+  const ex = bot.executor as Executor;
   const h = newHist();
   let actions = 0;
-  ex.on('applied', (e) => {
-    if (e.cycle < 0) return;
+  let recording = false;
+  ex.on('applied', (e: { actions: number; latencyMs: number }) => {
+    if (!recording || e.actions === 0) return;
     h.recordValue(Math.max(1, Math.round(e.latencyMs * 1000)));
     actions += e.actions;
   });
-  // Warm-up (not recorded): the first requote creates the whole ladder.
-  for (let k = -3; k < 0; k++) await ex.apply({ ...requote(k + 3, midTicks, performance.now()), cycle: k });
-  for (let k = 0; k < n; k++) await ex.apply(requote(k + 3, midTicks, performance.now()));
-  await ex.cancelAll();
-  ex.stop();
-  ws.closeAll(true);
+  // Warm-up (not recorded): the first requotes build the ladder.
+  await new Promise((r) => setTimeout(r, 3000));
+  recording = true;
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  recording = false;
+  const view = ex.view;
+  await bot.stop();
   return {
     mode,
     requotes: h.totalCount,
@@ -131,8 +123,8 @@ async function runMode(v: VenueReady, mode: ExecutionMode, n: number, midTicks: 
     p95: pct(h, 95),
     p99: pct(h, 99),
     max: pct(h, 100),
-    retries: ex.view.retries,
-    rejects: Object.fromEntries([...ex.view.rejects].map(([c, k]) => [String(c), k])),
+    retries: view.retries,
+    rejects: Object.fromEntries([...view.rejects].map(([c, k]) => [String(c), k])),
   };
 }
 
@@ -160,24 +152,22 @@ async function control(v: VenueReady, method: string, path: string, body: unknow
 
 async function main(): Promise<void> {
   const args = parseArgs({
-    options: { n: { type: 'string', default: '40' }, delay: { type: 'string', default: '100' }, seed: { type: 'string', default: '1' }, venue: { type: 'boolean', default: false } },
+    options: { seconds: { type: 'string', default: '15' }, delay: { type: 'string', default: '100' }, seed: { type: 'string', default: '1' }, venue: { type: 'boolean', default: false } },
     strict: true,
   }).values;
   const seed = Number(args.seed);
   if (args.venue) return serveVenue(seed);
-  const n = Number(args.n);
+  const seconds = Number(args.seconds);
   const delayMs = Number(args.delay);
 
   const venue = await startChild<VenueReady>(fileURLToPath(import.meta.url), ['--venue', '--seed', String(seed)]);
   try {
     const v = venue.ready;
     const delays = await control(v, 'PUT', '/delays', { rest: delayMs });
-    const mid = await new RestClientV5({ baseUrl: v.rest }).getOrderbook({ category: 'linear', symbol: SYMBOL, limit: 1 });
-    const midTicks = Math.round(((Number(mid.result.b[0]![0]) + Number(mid.result.a[0]![0])) / 2) * 10);
     const cpu0 = cpuLine();
     const roundTrip = await measureRoundTrip(v);
-    const batched = await runMode(v, 'batched', n, midTicks, seed);
-    const sequential = await runMode(v, 'sequential', n, midTicks, seed);
+    const batched = await runMode(v, 'batched', seconds);
+    const sequential = await runMode(v, 'sequential', seconds);
     const steal = stealPct(cpu0, cpuLine());
 
     const goalBatched = batched.p95 <= 1.15 * roundTrip;
@@ -185,7 +175,8 @@ async function main(): Promise<void> {
     const goalRatio = ratio >= 2;
     const f = (x: number) => x.toFixed(1).padStart(9);
     const out = [
-      `bench:bot — quote_cycle latency (ms), ${n} requotes per mode, ~${batched.actionsPerRequote.toFixed(1)} actions each`,
+      `bench:bot — the whole bot in the calm background market, ${seconds} s per mode: quote_cycle latency (ms) of requotes that sent actions`,
+      `  requotes measured: batched ${batched.requotes} (~${batched.actionsPerRequote.toFixed(1)} actions each), sequential ${sequential.requotes} (~${sequential.actionsPerRequote.toFixed(1)})`,
       `venue REST response delay ${delayMs} ms (= ${delayMs / 2} ms each way); measured REST round trip P50 ${roundTrip.toFixed(1)} ms`,
       `              ${'batched'.padStart(9)} ${'sequential'.padStart(10)}`,
       `  P50         ${f(batched.p50)} ${f(sequential.p50)}`,
@@ -200,7 +191,7 @@ async function main(): Promise<void> {
     mkdirSync('.bench-out', { recursive: true });
     writeFileSync(
       '.bench-out/bot.json',
-      `${JSON.stringify({ bench: 'bot', at: new Date().toISOString(), n, seed, delays, restDelayMs: delayMs, roundTripP50Ms: roundTrip, batched, sequential, goals: { batchedP95LeRoundTripX115: goalBatched, sequentialOverBatchedP95: ratio, ratioGe2: goalRatio }, machine: machine(), stealPct: steal }, null, 2)}\n`,
+      `${JSON.stringify({ bench: 'bot', at: new Date().toISOString(), seconds, seed, delays, restDelayMs: delayMs, roundTripP50Ms: roundTrip, batched, sequential, goals: { batchedP95LeRoundTripX115: goalBatched, sequentialOverBatchedP95: ratio, ratioGe2: goalRatio }, machine: machine(), stealPct: steal }, null, 2)}\n`,
     );
   } finally {
     await stopChild(venue);
