@@ -10,6 +10,7 @@ import { startSim, type SimHandle } from '../../sim-exchange/server.ts';
 import { seedStaticBook } from '../../sim-exchange/market/static-book.ts';
 import { parseConfig } from '../../bot/config/load.ts';
 import { startBot, type BotHandle } from '../../bot/app.ts';
+import { untilRequote } from './helpers/bot.ts';
 
 const SYMBOL = 'BTCUSDT';
 const WAIT_MS = 10_000;
@@ -23,22 +24,7 @@ describe('bot against the simulated venue', () => {
   let houseUid: number;
   const logs: { level: number; code?: string; msg: string }[] = [];
 
-  /** Resolves when `cond()` holds, checked after every requote; rejects after WAIT_MS. */
-  const until = (cond: () => boolean, what: string) =>
-    new Promise<void>((resolve, reject) => {
-      if (cond()) return resolve();
-      const timer = setTimeout(() => {
-        bot.events.off('requote', on);
-        reject(new Error(`timed out after ${WAIT_MS} ms waiting for ${what}; status ${JSON.stringify(bot.status())}`));
-      }, WAIT_MS);
-      const on = () => {
-        if (!cond()) return;
-        clearTimeout(timer);
-        bot.events.off('requote', on);
-        resolve();
-      };
-      bot.events.on('requote', on);
-    });
+  const until = (cond: () => boolean, what: string) => untilRequote(bot, cond, what, WAIT_MS);
 
   const sides = () => {
     const open = [...sim.venue.orders.openOf(botUid)];

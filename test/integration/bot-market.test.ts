@@ -15,6 +15,7 @@ import pino from 'pino';
 import { startSim, type SimHandle } from '../../sim-exchange/server.ts';
 import { parseConfig } from '../../bot/config/load.ts';
 import { startBot, type BotHandle } from '../../bot/app.ts';
+import { untilRequote } from './helpers/bot.ts';
 import { isOpen } from '../../sim-exchange/venue/orders.ts';
 import type { ExecutorView } from '../../bot/execution/executor.ts';
 
@@ -31,22 +32,7 @@ describe('bot in the background market', () => {
   let botUid: number;
   const logs: { level: number; code?: string; msg: string }[] = [];
 
-  /** Resolves when `cond()` holds, checked after every requote; rejects after `ms`. */
-  const until = (cond: () => boolean, what: string, ms = 15_000) =>
-    new Promise<void>((resolve, reject) => {
-      if (cond()) return resolve();
-      const timer = setTimeout(() => {
-        bot.events.off('requote', on);
-        reject(new Error(`timed out after ${ms} ms waiting for ${what}; status ${JSON.stringify(bot.status())}`));
-      }, ms);
-      const on = () => {
-        if (!cond()) return;
-        clearTimeout(timer);
-        bot.events.off('requote', on);
-        resolve();
-      };
-      bot.events.on('requote', on);
-    });
+  const until = (cond: () => boolean, what: string, ms = 15_000) => untilRequote(bot, cond, what, ms);
 
   const open = () => [...sim.venue.orders.openOf(botUid)];
   const fills = () => sim.venue.ledger.of(botUid).length;
