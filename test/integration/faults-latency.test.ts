@@ -18,16 +18,8 @@ describe(`processing latency and late cancels (seed ${SEED})`, () => {
     await f.close();
   });
 
-  const add = async (body: unknown): Promise<string> => {
-    const r = await f.control('POST', '/faults', body);
-    const v = (await r.json()) as Json;
-    expect(r.status, JSON.stringify(v)).toBe(201);
-    return v.id as string;
-  };
-  const end = async (id: string) => {
-    expect((await f.control('DELETE', `/faults/${id}`)).status).toBe(200);
-    return f.fault(id, 'end');
-  };
+  const add = (body: unknown) => f.addFault(body);
+  const end = (id: string) => f.endFault(id);
   const json = async (r: Response): Promise<Json> => r.json();
   const placedAt = (link: string) => f.commands.find((c) => c.cmd === 'place' && c.req.orderLinkId === link)!.at;
   const receivedAt = (link: string) =>

@@ -19,16 +19,8 @@ describe(`WebSocket venue faults (seed ${SEED})`, () => {
     await f.close();
   });
 
-  const add = async (body: unknown): Promise<string> => {
-    const r = await f.control('POST', '/faults', body);
-    const v = (await r.json()) as Json;
-    expect(r.status, JSON.stringify(v)).toBe(201);
-    return v.id as string;
-  };
-  const end = async (id: string) => {
-    expect((await f.control('DELETE', `/faults/${id}`)).status).toBe(200);
-    return f.fault(id, 'end');
-  };
+  const add = (body: unknown) => f.addFault(body);
+  const end = (id: string) => f.endFault(id);
   /** Changes the top of the book, and makes the 50-level stream push its change now (if it pushes). */
   const changeBook = () => {
     f.sim.venue.place(f.maker.uid, { symbol: SYMBOL, side: 1, orderType: 'Limit', timeInForce: 'PostOnly', price: price++, qty: 1, signedAt: 0 });

@@ -37,6 +37,10 @@ export interface FaultSim {
   rest(method: 'GET' | 'POST', path: string, params?: Record<string, unknown>, key?: Key, ts?: number): Promise<Response>;
   /** Control-plane call with the bearer token. */
   control(method: string, path: string, body?: unknown): Promise<Response>;
+  /** POST /faults, which must answer 201; the new fault's id. */
+  addFault(body: unknown): Promise<string>;
+  /** DELETE /faults/:id, which must answer 200; resolves with the journaled end record. */
+  endFault(id: string): Promise<FaultRecord>;
   close(): Promise<void>;
 }
 
@@ -73,7 +77,7 @@ export async function startFaultSim(seed: number, opts: Partial<SimOptions> = {}
   const taker = key('taker');
   seedStaticBook(sim.venue, { symbol: SYMBOL, midTicks: 600_000, levels: 5, stepTicks: 5, spreadTicks: 2, qtyLots: 500, depthGrowth: 0, uid: key('house').uid });
 
-  return {
+  const out: FaultSim = {
     sim,
     seed,
     maker,
@@ -105,8 +109,20 @@ export async function startFaultSim(seed: number, opts: Partial<SimOptions> = {}
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       });
     },
+    async addFault(body) {
+      const r = await out.control('POST', '/faults', body);
+      const v = (await r.json()) as Json;
+      if (r.status !== 201) throw new Error(`POST /faults answered ${r.status}: ${JSON.stringify(v)}`);
+      return v.id as string;
+    },
+    async endFault(id) {
+      const r = await out.control('DELETE', `/faults/${id}`);
+      if (r.status !== 200) throw new Error(`DELETE /faults/${id} answered ${r.status}`);
+      return out.fault(id, 'end');
+    },
     close: () => sim.close(),
   };
+  return out;
 }
 
 /** Rejects with a readable error if `p` does not settle within `ms`. */
