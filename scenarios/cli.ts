@@ -2,8 +2,8 @@
 /**
  * `mmbench` — the scenario CLI (docs/scenarios.md). `npm run mmbench -- <command> ...`
  *
- *   run <scenario.yaml | SC-NNN>  [--seed N] [--out artifacts] [--run-id ID]
- *   suite <name | suite.yaml>     [--shard i/n] [--parallel n] [--out artifacts] [--run-id ID]
+ *   run <scenario.yaml | SC-NNN>  [--seed N] [--out artifacts] [--run-id ID] [--bot-override key=value ...]
+ *   suite <name | suite.yaml>     [--shard i/n] [--parallel n] [--out artifacts] [--run-id ID] [--bot-override key=value ...]
  *   gate <report.json>            [--baseline <report.json>] [--p95-growth 10] [--net-drop 1]
  *   repro <bundle dir>            [--no-rerun] [--out artifacts] [--run-id ID]
  *   report <dir>
@@ -20,20 +20,51 @@ import { readReproBundle } from '../sim-exchange/repro.ts';
 import { replayCommands } from '../sim-exchange/venue/commands.ts';
 import { compareToBaseline, failedFirst } from './gates.ts';
 import { parseReportJson, writeSuiteSummary } from './report/index.ts';
-import { libraryFiles, loadScenarioFile, loadSuite, resolveScenarioRef, ScenarioError, REPO_ROOT, type LoadedScenario } from './schema.ts';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { deepMerge, libraryFiles, loadScenarioFile, loadSuite, parseScenario, resolveScenarioRef, ScenarioError, REPO_ROOT, type LoadedScenario } from './schema.ts';
 import { runScenario, type Progress, type RunOutcome } from './runner.ts';
 import { rebuildReports, ARTIFACTS } from './run/reports.ts';
 import type { GateResult, ScenarioReport } from './types.ts';
 
 const USAGE = `usage: mmbench <command> ...   (npm run mmbench -- <command> ...)
-  run <scenario.yaml|SC-NNN> [--seed N] [--out artifacts] [--run-id ID]
-  suite <name|suite.yaml> [--shard i/n] [--parallel n] [--out artifacts] [--run-id ID]
+  run <scenario.yaml|SC-NNN> [--seed N] [--out artifacts] [--run-id ID] [--bot-override key=value ...]
+  suite <name|suite.yaml> [--shard i/n] [--parallel n] [--out artifacts] [--run-id ID] [--bot-override key=value ...]
+    --bot-override execution.mode=sequential   merged onto every scenario's bot.overrides (value read as YAML;
+                                               repeatable), e.g. to show a gate fails when the bot is broken
   gate <report.json> [--baseline <report.json>] [--p95-growth 10] [--net-drop 1]
   repro <bundle-dir> [--no-rerun] [--out artifacts] [--run-id ID]
   report <dir>
   validate [scenario.yaml ...]`;
 
 class UsageError extends Error {}
+
+/** `--bot-override a.b.c=value` → {a: {b: {c: value}}}; the value is read as YAML (`0` is a number, `sequential` a string). */
+function parseBotOverrides(items: readonly string[]): Record<string, unknown> {
+  let out: Record<string, unknown> = {};
+  for (const item of items) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)=(.*)$/s.exec(item);
+    if (!m) throw new UsageError(`--bot-override expects key.path=value such as execution.mode=sequential, got ${JSON.stringify(item)}`);
+    const keys = m[1]!.split('.');
+    let value: unknown = parseYaml(m[2]!);
+    for (const k of [...keys].reverse()) value = { [k]: value };
+    out = deepMerge(out, value as Record<string, unknown>);
+  }
+  return out;
+}
+
+/**
+ * A scenario file with extra bot overrides merged onto its own `bot.overrides` (validated like the file's). The text
+ * written as the run's scenario.yaml (and the repro bundle's) is the merged document, so a repro runs what ran.
+ */
+function loadWithOverrides(file: string, overrides: Record<string, unknown>): LoadedScenario {
+  const loaded = loadScenarioFile(file);
+  if (Object.keys(overrides).length === 0) return loaded;
+  const doc = parseYaml(loaded.text) as Record<string, unknown>;
+  const bot = (doc['bot'] ?? {}) as Record<string, unknown>;
+  doc['bot'] = { ...bot, overrides: deepMerge((bot['overrides'] ?? {}) as Record<string, unknown>, overrides) };
+  const text = `# ${basename(file)} with --bot-override ${JSON.stringify(overrides)}\n${stringifyYaml(doc)}`;
+  return parseScenario(doc, file, text);
+}
 
 const tty = process.stdout.isTTY === true;
 const out = (s: string) => void process.stdout.write(`${s}\n`);
@@ -73,9 +104,13 @@ async function runOne(loaded: LoadedScenario, root: string, runId: string, seed?
 // ---------------------------------------------------------------- commands
 
 async function cmdRun(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { seed: { type: 'string' }, out: { type: 'string', default: 'artifacts' }, 'run-id': { type: 'string' } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { seed: { type: 'string' }, out: { type: 'string', default: 'artifacts' }, 'run-id': { type: 'string' }, 'bot-override': { type: 'string', multiple: true, default: [] } },
+  });
   if (positionals.length !== 1) throw new UsageError('run takes one scenario');
-  const loaded = loadScenarioFile(resolveScenarioRef(positionals[0]!));
+  const loaded = loadWithOverrides(resolveScenarioRef(positionals[0]!), parseBotOverrides(values['bot-override']!));
   const seed = values.seed === undefined ? undefined : Number(values.seed);
   if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32)) throw new UsageError(`--seed must be an integer in 0..2^32-1, got ${values.seed}`);
   const r = await runOne(loaded, values.out!, values['run-id'] ?? defaultRunId(), seed);
@@ -85,9 +120,10 @@ async function cmdRun(args: string[]): Promise<number> {
 }
 
 /** Runs one scenario in a child process (`mmbench run`), for --parallel; resolves with its report. */
-function runChild(file: string, root: string, runId: string): Promise<{ report: ScenarioReport | undefined; dir: string; code: number | null }> {
+function runChild(file: string, root: string, runId: string, botOverrides: readonly string[] = []): Promise<{ report: ScenarioReport | undefined; dir: string; code: number | null }> {
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'scenarios', 'cli.ts'), 'run', file, '--out', root, '--run-id', runId], {
+    const extra = botOverrides.flatMap((o) => ['--bot-override', o]);
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'scenarios', 'cli.ts'), 'run', file, '--out', root, '--run-id', runId, ...extra], {
       cwd: process.cwd(),
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env },
@@ -113,8 +149,16 @@ async function cmdSuite(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { shard: { type: 'string' }, parallel: { type: 'string', default: '1' }, out: { type: 'string', default: 'artifacts' }, 'run-id': { type: 'string' } },
+    options: {
+      shard: { type: 'string' },
+      parallel: { type: 'string', default: '1' },
+      out: { type: 'string', default: 'artifacts' },
+      'run-id': { type: 'string' },
+      'bot-override': { type: 'string', multiple: true, default: [] },
+    },
   });
+  const overrideArgs = values['bot-override']!;
+  const botOverrides = parseBotOverrides(overrideArgs);
   if (positionals.length !== 1) throw new UsageError('suite takes one suite name');
   const { suite, files } = loadSuite(positionals[0]!);
   let mine = files;
@@ -128,12 +172,13 @@ async function cmdSuite(args: string[]): Promise<number> {
   const parallel = Number(values.parallel);
   if (!Number.isInteger(parallel) || parallel < 1 || parallel > 16) throw new UsageError(`--parallel must be an integer in 1..16, got ${values.parallel}`);
   // Validate everything before running anything: a typo fails in a second, not after minutes.
-  const loaded = mine.map((f) => loadScenarioFile(f));
+  const loaded = mine.map((f) => loadWithOverrides(f, botOverrides));
   const runId = values['run-id'] ?? defaultRunId();
   const root = values.out!;
   const runDir = join(root, runId);
   mkdirSync(runDir, { recursive: true });
   out(`mmbench suite ${suite.name}${values.shard ? ` shard ${values.shard}` : ''}: ${loaded.length} scenario(s), parallel ${parallel} → ${runDir}`);
+  if (overrideArgs.length > 0) out(`bot overrides on every scenario: ${JSON.stringify(botOverrides)}`);
   const t0 = performance.now();
   const reports: ScenarioReport[] = [];
   const failedRuns: string[] = [];
@@ -150,7 +195,7 @@ async function cmdSuite(args: string[]): Promise<number> {
       while (next < loaded.length) {
         const l = loaded[next++]!;
         out(`start ${l.scenario.id}`);
-        const r = await runChild(l.file, root, runId);
+        const r = await runChild(l.file, root, runId, overrideArgs);
         if (r.report) {
           reports.push(r.report);
           out(verdictLine(r.report));
@@ -166,7 +211,7 @@ async function cmdSuite(args: string[]): Promise<number> {
   const wallMs = performance.now() - t0;
   const order = new Map(loaded.map((l, i) => [l.scenario.id, i]));
   reports.sort((a, b) => (order.get(a.scenarioId) ?? 0) - (order.get(b.scenarioId) ?? 0));
-  await writeSuiteSummary(runDir, reports, { title: `mm-bench ${suite.name}${values.shard ? ` shard ${values.shard}` : ''}`, wallMs });
+  await writeSuiteSummary(runDir, reports, { title: `mm-bench ${suite.name}${values.shard ? ` shard ${values.shard}` : ''}${overrideArgs.length > 0 ? ` (bot overrides: ${overrideArgs.join(', ')})` : ''}`, wallMs });
   const passed = reports.filter((r) => r.pass).length;
   out('');
   out(`verdict: ${passed}/${loaded.length} scenarios passed in ${(wallMs / 1000).toFixed(1)} s`);

@@ -102,6 +102,24 @@ export function safetyGates(safety: RunRecord['safety']): GateOutcome[] {
   return out;
 }
 
+/**
+ * The scenario's inventory gate (`position: {max_abs}`), tighter than the safety gate's limit (the bot's own
+ * quoting.maxPosition, which the bot never exceeds by construction): max |position| over the run — the running sum of
+ * the ledger's fills, as for the safety gate — must stay ≤ maxAbs. It is what fails when the inventory skew is off.
+ */
+export function positionGate(safety: RunRecord['safety'], maxAbs: number): GateOutcome {
+  const pos = safety.maxAbsPosition;
+  const pass = Number.isFinite(pos) && pos <= maxAbs + 1e-9 * Math.max(1, Math.abs(maxAbs));
+  return {
+    name: `max_abs_position <= ${fmtNum(maxAbs)}`,
+    kind: 'metric',
+    value: Number.isFinite(pos) ? pos : null,
+    threshold: `≤ ${fmtNum(maxAbs)}`,
+    pass,
+    detail: pass ? `max |position| ${fmtNum(pos)} ≤ ${fmtNum(maxAbs)}` : `max |position| ${fmtNum(pos)}, not ≤ ${fmtNum(maxAbs)} (the scenario's inventory gate)`,
+  };
+}
+
 /** The file's gates (in file order), then the always-on safety gates. */
 export function evaluateGates(metrics: Metrics, gates: readonly Gate[], safety: RunRecord['safety']): GateOutcome[] {
   return [...gates.map((g) => evaluateGate(metrics, g)), ...safetyGates(safety)];

@@ -35,11 +35,11 @@ import { startRealtime } from '../sim-exchange/market/replay/realtime.ts';
 import { Rng } from '../sim-exchange/rng.ts';
 import { ChaosDriver, CHANNELS, type Channel } from '../chaos/driver.ts';
 import { computeMetricsWithDetails, type MetricDetails } from './metrics.ts';
-import { evaluateGates, recoveryGates, type GateOutcome } from './gates.ts';
+import { evaluateGates, positionGate, recoveryGates, type GateOutcome } from './gates.ts';
 import { resolveRepoPath, type AtSpec, type LoadedScenario, type Scenario } from './schema.ts';
 import { spawnBot, waitHttpOk } from './run/bot-process.ts';
 import { histogramDelta, histogramSamples, parseHistogram, percentile, type Histogram } from './run/prom.ts';
-import { startLoad, type LoadHandle } from './run/load.ts';
+import { LOAD_ACCOUNT, startLoad, type LoadHandle } from './run/load.ts';
 import { writeScenarioReports } from './run/reports.ts';
 import type { FaultWindow, FillRow, MidPoint, OrderRow, RunRecord, ScenarioReport } from './types.ts';
 
@@ -218,7 +218,8 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
     sim = await startSim({
       seed,
       instruments,
-      accounts: [BOT_ACCOUNT],
+      // A second account only for the background load's signed requests (its own rate limits, not the bot's).
+      accounts: sc.load.rest_rps > 0 ? [BOT_ACCOUNT, LOAD_ACCOUNT] : [BOT_ACCOUNT],
       logger: logger as never,
       market: marketOpts,
       onCommand: (c) => journal.write(c),
@@ -313,7 +314,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       scenarioNow = () => (venue.clock.now() - start) * speed;
     }
     if (sc.load.rest_rps > 0 || sc.load.ws_clients > 0) {
-      load = startLoad({ restUrl: sim.urls.rest, wsPublicUrl: sim.urls.wsPublic, restRps: sc.load.rest_rps, wsClients: sc.load.ws_clients, symbol });
+      load = startLoad({ restUrl: sim.urls.rest, wsPublicUrl: sim.urls.wsPublic, restRps: sc.load.rest_rps, wsClients: sc.load.ws_clients, symbol, account: LOAD_ACCOUNT });
     }
 
     // ---- sampling
@@ -550,6 +551,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
   };
   const { metrics, details } = computeMetricsWithDetails(record);
   const gates: GateOutcome[] = [...evaluateGates(metrics, sc.gates, record.safety)];
+  if (sc.position) gates.push(positionGate(record.safety, sc.position.max_abs));
   if (sc.recovery && record.faults.length > 0) gates.push(...recoveryGates(record, sc.recovery.within));
   if (error) gates.push({ name: 'run completed', kind: 'safety', pass: false, value: null, threshold: 'no runner error', detail: error.split('\n')[0]!.slice(0, 500) });
   const saved: SavedRun = {

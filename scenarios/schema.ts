@@ -200,6 +200,11 @@ export const ScenarioSchema = z
      * it is about the bot's reconnects and backoffs, not the market). Adds one recovery gate per fault window.
      */
     recovery: z.strictObject({ within: Duration }).optional(),
+    /**
+     * An inventory gate tighter than the always-on position safety gate (which is the bot's own quoting.maxPosition):
+     * max |position| over the run (base units) ≤ max_abs. E.g. trend, where the inventory skew is what keeps it low.
+     */
+    position: z.strictObject({ max_abs: z.number().positive({ error: 'expected a position (base units) > 0' }) }).optional(),
   })
   .superRefine((s, ctx) => {
     const end = s.duration;

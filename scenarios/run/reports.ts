@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { computeMetrics } from '../metrics.ts';
-import { evaluateGates, recoveryGates, type GateOutcome } from '../gates.ts';
+import { evaluateGates, positionGate, recoveryGates, type GateOutcome } from '../gates.ts';
 import { writeReports, parseReportJson, type ReportExtras } from '../report/index.ts';
 import type { Metrics, ScenarioReport } from '../types.ts';
 import type { SavedRun } from '../runner.ts';
@@ -56,6 +56,7 @@ export async function rebuildReports(dir: string): Promise<ScenarioReport> {
   const old = existsSync(join(dir, ARTIFACTS.report)) ? parseReportJson(readFileSync(join(dir, ARTIFACTS.report), 'utf8'), join(dir, ARTIFACTS.report)) : undefined;
   const metrics = computeMetrics(saved.record);
   const gates: GateOutcome[] = [...evaluateGates(metrics, saved.scenario.gates, saved.record.safety)];
+  if (saved.scenario.position) gates.push(positionGate(saved.record.safety, saved.scenario.position.max_abs));
   if (saved.scenario.recovery && saved.record.faults.length > 0) gates.push(...recoveryGates(saved.record, saved.scenario.recovery.within));
   if (saved.extras.error) gates.push({ name: 'run completed', kind: 'safety', pass: false, value: null, threshold: 'no runner error', detail: saved.extras.error.split('\n')[0]!.slice(0, 500) });
   const report: ScenarioReport = {
