@@ -33,6 +33,8 @@ export interface SimOptions {
   instruments?: readonly InstrumentConfig[];
   /** Per-endpoint rate limits overriding Bybit's (benchmarks raise them). */
   rateLimits?: Record<string, number>;
+  /** Per-IP limit of each public route, requests per second (Bybit-like default 120; load tests from one IP raise it). */
+  publicLimit?: number;
   accounts?: readonly AccountInput[];
   logger?: FastifyBaseLogger | false;
   /** Journal hook: every inbound request and WS frame in either direction. */
@@ -103,6 +105,7 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
     limiter,
     logger,
     delayMs: () => delays.rest,
+    ...(opts.publicLimit !== undefined ? { publicLimit: opts.publicLimit } : {}),
     ...(opts.onTraffic ? { onRequest: opts.onTraffic } : {}),
   });
   let gateway: WsGateway | undefined;
