@@ -8,6 +8,7 @@
  *   repro <bundle dir>            [--no-rerun] [--out artifacts] [--run-id ID]
  *   report <dir>
  *   validate [files...]           (every library file when none is given)
+ *   soak --duration <d> --window <w> [--seed N] [--speed S] [--fault-rate P] [--out artifacts] | --resume <dir>
  *
  * Exit code 0 only if every gate held (validate: every file valid); 1 when a gate failed; 2 for bad usage or input.
  * Progress: one live line per scenario on a terminal (stdout is a TTY), plain lines otherwise (CI).
@@ -25,6 +26,9 @@ import { deepMerge, libraryFiles, loadScenarioFile, loadSuite, parseScenario, re
 import { runScenario, type Progress, type RunOutcome } from './runner.ts';
 import { rebuildReports, ARTIFACTS } from './run/reports.ts';
 import type { GateResult, ScenarioReport } from './types.ts';
+import { CheckpointError } from './soak/checkpoint.ts';
+import { runSoak } from './soak/run.ts';
+import { parseDurationMs, planWindows } from './soak/windows.ts';
 
 const USAGE = `usage: mmbench <command> ...   (npm run mmbench -- <command> ...)
   run <scenario.yaml|SC-NNN> [--seed N] [--out artifacts] [--run-id ID] [--bot-override key=value ...]
@@ -34,7 +38,9 @@ const USAGE = `usage: mmbench <command> ...   (npm run mmbench -- <command> ...)
   gate <report.json> [--baseline <report.json>] [--p95-growth 10] [--net-drop 1]
   repro <bundle-dir> [--no-rerun] [--out artifacts] [--run-id ID]
   report <dir>
-  validate [scenario.yaml ...]`;
+  validate [scenario.yaml ...]
+  soak --duration <d> --window <w> [--seed N] [--speed S] [--fault-rate P] [--out artifacts] [--run-id ID]
+  soak --resume <dir>                          (docs/soak.md; durations like 10m, 24h, 8s)`;
 
 class UsageError extends Error {}
 
@@ -315,6 +321,56 @@ async function cmdRepro(args: string[]): Promise<number> {
   return ledgerOk && timelineOk && r.pass ? 0 : 1;
 }
 
+async function cmdSoak(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      duration: { type: 'string' },
+      window: { type: 'string' },
+      seed: { type: 'string', default: '1' },
+      speed: { type: 'string', default: '1' },
+      'fault-rate': { type: 'string', default: '0.5' },
+      out: { type: 'string', default: 'artifacts' },
+      'run-id': { type: 'string' },
+      resume: { type: 'string' },
+    },
+  });
+  if (positionals.length > 0) throw new UsageError('soak takes no positional arguments');
+  const log = (line: string) => out(line);
+  let r: Awaited<ReturnType<typeof runSoak>>;
+  try {
+    if (values.resume !== undefined) {
+      r = await runSoak({ dir: values.resume, resume: true, log });
+    } else {
+      if (values.duration === undefined || values.window === undefined) throw new UsageError('soak needs --duration and --window (or --resume <dir>)');
+      let durationMs: number;
+      let windowMs: number;
+      try {
+        durationMs = parseDurationMs(values.duration);
+        windowMs = parseDurationMs(values.window);
+        planWindows(durationMs, windowMs);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+      const seed = Number(values.seed);
+      const speed = Number(values.speed);
+      const faultRate = Number(values['fault-rate']);
+      if (!(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32)) throw new UsageError(`--seed must be an integer in 0..2^32-1, got ${values.seed}`);
+      if (!(speed > 0 && speed <= 50)) throw new UsageError(`--speed must be in (0, 50], got ${values.speed}`);
+      if (!(faultRate >= 0 && faultRate <= 1)) throw new UsageError(`--fault-rate must be in [0, 1], got ${values['fault-rate']}`);
+      const dir = join(values.out!, values['run-id'] ?? `soak-${defaultRunId()}`);
+      r = await runSoak({ dir, config: { durationMs, windowMs, seed, speed, faultRate }, log });
+    }
+  } catch (e) {
+    if (e instanceof CheckpointError) throw new UsageError(e.message);
+    throw e;
+  }
+  out(`soak ${r.verdict.pass ? 'PASS' : 'FAIL'}: ${join(r.dir, 'soak-report.md')}`);
+  for (const reason of r.verdict.reasons.slice(0, 20)) out(`  ${reason}`);
+  return r.verdict.pass ? 0 : 1;
+}
+
 function cmdValidate(args: string[]): number {
   const files = args.length > 0 ? args : libraryFiles();
   let bad = 0;
@@ -345,6 +401,8 @@ async function main(argv: string[]): Promise<number> {
       return cmdReport(rest);
     case 'validate':
       return cmdValidate(rest);
+    case 'soak':
+      return cmdSoak(rest);
     case undefined:
     case 'help':
     case '--help':
