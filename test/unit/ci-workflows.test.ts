@@ -83,6 +83,23 @@ describe('.github/workflows/nightly.yml', () => {
   });
 });
 
+describe('soak workflows', () => {
+  it('the nightly runs a 10-minute soak in 1-minute windows and uploads its report', () => {
+    const wf = load('nightly.yml');
+    const text = runs(wf.jobs['soak']!);
+    expect(text).toMatch(/npm run mmbench -- soak --duration 10m --window 1m/);
+    expect(text).toContain('soak-report.md');
+  });
+
+  it('a manual-dispatch workflow runs the 24 h soak', () => {
+    const wf = load('soak-24h.yml');
+    const on = wf.on as Record<string, { inputs?: Record<string, { default?: string }> }>;
+    expect(Object.keys(on)).toEqual(['workflow_dispatch']);
+    expect(on['workflow_dispatch']!.inputs!['duration']!.default).toBe('24h');
+    expect(runs(wf.jobs['soak']!)).toMatch(/npm run mmbench -- soak --duration/);
+  });
+});
+
 describe('.ci/run', () => {
   it('installs, runs the tests, then one short scenario end to end', () => {
     const text = readFileSync(join(REPO_ROOT, '.ci', 'run'), 'utf8');
