@@ -48,13 +48,21 @@ export interface SoakVerdict {
 
 const mid = (w: WindowResult) => (w.startMs + w.endMs) / 2;
 
+/** Fewest windows with a value for drift to be judged (drift.ts: below this Mann-Kendall cannot reach p < 0.01). */
+const MIN_JUDGED_WINDOWS = 6;
+
 export function soakVerdict(cp: SoakCheckpoint, plannedWindows: number, series: readonly DriftSeries[] = DRIFT_SERIES): SoakVerdict {
   const reasons: string[] = [];
   if (cp.windows.length < plannedWindows) reasons.push(`incomplete: ${cp.windows.length} of ${plannedWindows} windows recorded`);
   for (const w of cp.windows)
     for (const g of w.gates) if (!g.pass) reasons.push(`window ${w.index} (${fmtDuration(w.startMs)}–${fmtDuration(w.endMs)}${w.regime ? `, ${w.regime}` : ''}): gate ${g.name} failed — ${g.detail}`);
   const drift = series.map((s) => ({ series: s, result: detectDrift(cp.windows.map((w) => ({ tMs: mid(w), value: s.get(w) })), s.opts) }));
-  for (const d of drift) if (d.result.flagged) reasons.push(`drift: ${d.series.label} ${d.result.reason}`);
+  for (const d of drift) {
+    // A sign-off needs every series judged: one never measured, or too short a run to judge a trend, cannot pass.
+    if (d.result.n === 0) reasons.push(`not measured: ${d.series.label} has no sample in any window`);
+    else if (d.result.flagged) reasons.push(`drift: ${d.series.label} ${d.result.reason}`);
+    else if (d.result.n < MIN_JUDGED_WINDOWS) reasons.push(`too short to judge: ${d.series.label} ${d.result.reason}`);
+  }
   return { pass: reasons.length === 0, reasons, drift, plannedWindows };
 }
 
@@ -67,7 +75,7 @@ export function renderSoakMarkdown(cp: SoakCheckpoint, v: SoakVerdict): string {
   out.push(`Duration ${fmtDuration(c.durationMs)}, window ${fmtDuration(c.windowMs)}, seed ${c.seed}${c.scenario ? `, scenario \`${c.scenario}\`` : ''}.`);
   out.push(`Started ${cp.startedAt}, last checkpoint ${cp.updatedAt}; ${cp.windows.length} of ${v.plannedWindows} windows recorded.`, '');
   out.push('## Reasons', '');
-  if (v.reasons.length === 0) out.push('None: every window passed its gates and no series drifted.');
+  if (v.reasons.length === 0) out.push('None: every window passed its gates, every series was measured, and none drifted.');
   else for (const r of v.reasons) out.push(`- ${r}`);
   out.push('', '## Drift', '', '| series | flagged | slope / h | rel. slope / h | Mann-Kendall p | windows | why |', '|---|---|---|---|---|---|---|');
   for (const d of v.drift) {
@@ -126,7 +134,7 @@ pre{white-space:pre-wrap;font-size:12px;background:#f6f8fa;padding:8px}</style><
 <h1>Soak sign-off: <span class="v">${verdict}</span></h1>
 <p>Duration ${x(fmtDuration(cp.config.durationMs))}, window ${x(fmtDuration(cp.config.windowMs))}, seed ${cp.config.seed}; ${cp.windows.length} of ${v.plannedWindows} windows recorded.</p>
 <h2>Reasons</h2>
-${v.reasons.length === 0 ? '<p>None: every window passed its gates and no series drifted.</p>' : `<ul>${v.reasons.map((r) => `<li>${x(r)}</li>`).join('')}</ul>`}
+${v.reasons.length === 0 ? '<p>None: every window passed its gates, every series was measured, and none drifted.</p>' : `<ul>${v.reasons.map((r) => `<li>${x(r)}</li>`).join('')}</ul>`}
 <h2>Drift</h2>
 <table><tr><th>series</th><th>flagged</th><th>slope / h</th><th>rel. slope / h</th><th>Mann-Kendall p</th><th>windows</th><th>why</th></tr>
 ${v.drift.map((d) => `<tr><td>${x(d.series.label)}</td><td>${d.result.flagged ? '<b>yes</b>' : 'no'}</td><td>${x(fmtNum(d.result.slopePerHour * d.series.scale, 4))} ${x(d.series.unit)}</td><td>${(d.result.relSlopePerHour * 100).toFixed(2)} %</td><td>${d.result.pRising.toPrecision(3)}</td><td>${d.result.n}</td><td style="text-align:left">${x(d.result.reason)}</td></tr>`).join('\n')}

@@ -27,17 +27,20 @@ describe('mmbench soak', () => {
   const dir = join(root, 'soak-it');
   it('runs two windows, checkpoints, and writes the sign-off report', async () => {
     const r = await mmbench(['soak', '--duration', '16s', '--window', '8s', '--seed', '5', '--fault-rate', '0', '--out', root, '--run-id', 'soak-it']);
-    expect(r.code, r.stdout + r.stderr).toBe(0);
+    // Every window passes, but two windows cannot sign off drift (and the bot's resources are not sampled yet): FAIL.
+    expect(r.code, r.stdout + r.stderr).toBe(1);
     expect(r.stdout).toContain('window 1/2 (calm): pass');
     expect(r.stdout).toContain('window 2/2 (trend): pass');
-    expect(r.stdout).toMatch(/soak PASS/);
+    expect(r.stdout).toMatch(/soak FAIL/);
     const cp = JSON.parse(readFileSync(join(dir, 'checkpoint.json'), 'utf8'));
     expect(cp.nextWindow).toBe(2);
     expect(cp.windows).toHaveLength(2);
     expect(cp.windows[0].venue.heapUsedBytes).toBeGreaterThan(0);
     expect(cp.windows[0].venue.rssBytes).toBeGreaterThan(0);
     expect(cp.windows[0].metrics.quote_cycle_p95_ms.value).toBeGreaterThan(0);
-    expect(readFileSync(join(dir, 'soak-report.md'), 'utf8')).toMatch(/^# Soak sign-off: PASS/);
+    const md = readFileSync(join(dir, 'soak-report.md'), 'utf8');
+    expect(md).toMatch(/^# Soak sign-off: FAIL/);
+    expect(md).toContain('too short to judge: venue heap used');
     expect(readFileSync(join(dir, 'soak-report.html'), 'utf8')).toContain('<svg');
   }, 120_000);
 
@@ -47,7 +50,7 @@ describe('mmbench soak', () => {
     writeFileSync(path, JSON.stringify({ ...cp, windows: cp.windows.slice(0, 1), nextWindow: 1 }));
     const w0 = statSync(join(dir, 'windows', 'SC-900-soak-w0000', 'report.json')).mtimeMs;
     const r = await mmbench(['soak', '--resume', dir]);
-    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.code, r.stdout + r.stderr).toBe(1); // the verdict, as above; the resume itself is what is checked
     expect(r.stdout).toContain('1 windows done, 1 to go');
     expect(r.stdout).not.toContain('window 1/2');
     expect(r.stdout).toContain('window 2/2 (trend): pass');

@@ -6,7 +6,7 @@ import { newCheckpoint, withWindow, type SoakCheckpoint, type WindowResult } fro
 import { renderSoakHtml, renderSoakMarkdown, soakVerdict, writeSoakReport } from '../../scenarios/soak/report.ts';
 
 const MIN = 60_000;
-function run(n: number, heap: (i: number) => number, failGateAt = -1): SoakCheckpoint {
+function run(n: number, heap: (i: number) => number, failGateAt = -1, botMeasured = true): SoakCheckpoint {
   let cp = newCheckpoint({ durationMs: n * MIN, windowMs: MIN, seed: 3 }, new Date('2026-01-01T00:00:00Z'));
   for (let i = 0; i < n; i++) {
     const pass = i !== failGateAt;
@@ -18,7 +18,9 @@ function run(n: number, heap: (i: number) => number, failGateAt = -1): SoakCheck
       metrics: { net_bps: { value: 1 + (i % 2) * 0.1, samples: 50 }, quote_cycle_p95_ms: { value: 20 + (i % 3), samples: 100 } },
       gates: [{ name: 'net_bps > -2', pass, detail: pass ? 'net_bps = 1 > -2' : 'net_bps = -5 ≤ -2' }],
       venue: { rssBytes: 150e6 + ((i * 7) % 5) * 1e6, heapUsedBytes: heap(i), eventLoopLagSeconds: 0.002 + (i % 2) * 0.001 },
-      bot: { rssBytes: null, heapUsedBytes: null, eventLoopLagSeconds: null },
+      bot: botMeasured
+        ? { rssBytes: 90e6 + ((i * 5) % 3) * 1e6, heapUsedBytes: 30e6 + ((i * 11) % 5) * 0.2e6, eventLoopLagSeconds: 0.001 + (i % 2) * 0.0005 }
+        : { rssBytes: null, heapUsedBytes: null, eventLoopLagSeconds: null },
       pass,
     };
     cp = withWindow(cp, w);
@@ -36,6 +38,15 @@ describe('soak sign-off report', () => {
     const md = renderSoakMarkdown(cp, v);
     expect(md).toMatch(/^# Soak sign-off: PASS/);
     expect(md).toContain('| venue heap used | no |');
+  });
+
+  it('FAIL when a series was never measured, or the run is too short to judge drift', () => {
+    const unmeasured = soakVerdict(run(12, flatHeap, -1, false), 12);
+    expect(unmeasured.pass).toBe(false);
+    expect(unmeasured.reasons).toContain('not measured: bot RSS has no sample in any window');
+    const short = soakVerdict(run(3, flatHeap), 3);
+    expect(short.pass).toBe(false);
+    expect(short.reasons.some((r) => r.startsWith('too short to judge: venue heap used'))).toBe(true);
   });
 
   it('FAIL with reasons: a failed gate, a planted heap leak, an incomplete run', () => {
