@@ -5,12 +5,11 @@
  * Every wait is on an event (requotes, the venue's state); nothing sleeps to synchronise.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pino from 'pino';
 import { startSim, type SimHandle } from '../../sim-exchange/server.ts';
 import { seedStaticBook } from '../../sim-exchange/market/static-book.ts';
 import { parseConfig } from '../../bot/config/load.ts';
 import { startBot, type BotHandle } from '../../bot/app.ts';
-import { untilRequote } from './helpers/bot.ts';
+import { capturingLogger, untilRequote, venueSection } from './helpers/bot.ts';
 
 const SYMBOL = 'BTCUSDT';
 const WAIT_MS = 10_000;
@@ -22,7 +21,7 @@ describe('bot against the simulated venue', () => {
   let bot: BotHandle;
   let botUid: number;
   let houseUid: number;
-  const logs: { level: number; code?: string; msg: string }[] = [];
+  const { logger, logs } = capturingLogger();
 
   const until = (cond: () => boolean, what: string) => untilRequote(bot, cond, what, WAIT_MS);
 
@@ -46,7 +45,7 @@ describe('bot against the simulated venue', () => {
       {
         configVersion: 2,
         symbol: SYMBOL,
-        venue: { restUrl: sim.urls.rest, wsPublicUrl: sim.urls.wsPublic, wsPrivateUrl: sim.urls.wsPrivate, wsTradeUrl: sim.urls.wsTrade, apiKey: BOT.apiKey, apiSecret: BOT.secret },
+        venue: venueSection(sim, BOT),
         // A static book is quiet by design: no silent-stream resyncs during the test.
         marketData: { silentMs: 60_000, resyncTimeoutMs: 1000 },
         quoting: { levels: 2, refreshMs: 100 },
@@ -55,7 +54,6 @@ describe('bot against the simulated venue', () => {
       },
       {},
     );
-    const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as (typeof logs)[number]) });
     bot = await startBot(config, { logger });
   });
 

@@ -11,11 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pino from 'pino';
 import { startSim, type SimHandle } from '../../sim-exchange/server.ts';
 import { parseConfig } from '../../bot/config/load.ts';
 import { startBot, type BotHandle } from '../../bot/app.ts';
-import { untilRequote } from './helpers/bot.ts';
+import { capturingLogger, untilRequote, venueSection } from './helpers/bot.ts';
 import { isOpen } from '../../sim-exchange/venue/orders.ts';
 import type { ExecutorView } from '../../bot/execution/executor.ts';
 
@@ -30,7 +29,7 @@ describe('bot in the background market', () => {
   let sim: SimHandle;
   let bot: BotHandle;
   let botUid: number;
-  const logs: { level: number; code?: string; msg: string }[] = [];
+  const { logger, logs } = capturingLogger();
 
   const until = (cond: () => boolean, what: string, ms = 15_000) => untilRequote(bot, cond, what, ms);
 
@@ -51,13 +50,12 @@ describe('bot in the background market', () => {
       {
         configVersion: 2,
         symbol: SYMBOL,
-        venue: { restUrl: sim.urls.rest, wsPublicUrl: sim.urls.wsPublic, wsPrivateUrl: sim.urls.wsPrivate, wsTradeUrl: sim.urls.wsTrade, apiKey: BOT.apiKey, apiSecret: BOT.secret },
+        venue: venueSection(sim, BOT),
         quoting: { levels: 2, baseQty: '0.010' },
         telemetry: { port: 0 },
       },
       {},
     );
-    const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as (typeof logs)[number]) });
     bot = await startBot(config, { logger });
   });
 

@@ -5,25 +5,15 @@
  * with that gate — and only that gate — failed in junit.xml; then `report`, `gate` and `repro --no-rerun` work on
  * what the run left behind. About 10–15 s of wall time.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { mmbench } from './helpers/mmbench.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'mmbench-run-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-function mmbench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scenarios/cli.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 const SCENARIO = `
 id: SC-990-e2e

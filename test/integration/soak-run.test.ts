@@ -3,25 +3,15 @@
  * trend, no faults) writes a checkpoint per window and the sign-off report; then the checkpoint is rolled back to one
  * window and `mmbench soak --resume` runs only the second window again. About 30–40 s of wall time.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { mmbench } from './helpers/mmbench.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'mmbench-soak-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-function mmbench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scenarios/cli.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('mmbench soak', () => {
   const dir = join(root, 'soak-it');
