@@ -3,10 +3,13 @@
  * quote loop and telemetry. `startBot(config)` runs it in-process (main.ts and the integration tests both use it)
  * and returns a handle whose stop() cancels every open order before closing anything.
  *
- * The quote loop is single-flight: a market-data event arriving while a requote is being applied is coalesced into
- * the next one, whose `triggeredAt` is the newest waiting event: the requote is computed from the book as that event
- * left it, so quote_cycle runs from there to the acks (older coalesced events are superseded, not requoted).
- * Requotes start at least `execution.minRequoteMs` apart, except after a stale-book event.
+ * In batched mode the quote loop does not wait for acks: a market-data event starts a requote while earlier ones are
+ * still being applied (execution amends an order again at once, and holds back only what a pending create or cancel
+ * blocks, see execution/executor.ts), so a requote costs one round trip, not one plus the rest of the previous one.
+ * In sequential mode requotes do not overlap. Requotes start at least `execution.minRequoteMs` apart, except after a
+ * stale-book event; events that arrive meanwhile are coalesced, and the requote's `triggeredAt` is the newest of them
+ * — it is computed from the book as that event left it. Execution measures quote_cycle from there to the acks of
+ * what the requote sent; a change it had to hold back for a later requote is measured as quote_hold.
  */
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
@@ -31,9 +34,11 @@ import { Executor } from './execution/executor.ts';
 /** What the quote loop needs from execution (the real Executor, or a fake in tests). */
 export interface BotExecutor {
   start(): Promise<void>;
-  apply(q: QuoteSet): Promise<void>;
+  /** Resolves when the requote's actions are acked, with how many it sent (a fake may resolve with nothing). */
+  apply(q: QuoteSet): Promise<number | void>;
   cancelAll(): Promise<void>;
-  readonly view: ExecutionView & { readonly live?: readonly LiveOrder[] };
+  /** `held`: slots the last apply held back (blocked by a pending create or cancel, or the amend budget spent). */
+  readonly view: ExecutionView & { readonly live?: readonly LiveOrder[]; readonly held?: number };
   stop(): void;
 }
 
@@ -63,7 +68,7 @@ export interface BotStatus {
 }
 
 interface BotEvents {
-  /** After each requote has been handed to execution (awaited). */
+  /** After each requote has been handed to execution and its actions are acked. */
   requote: [ctx: QuoteContext, q: QuoteSet];
 }
 
@@ -225,10 +230,14 @@ export async function startBot(config: BotConfig, opts: StartBotOptions = {}): P
           symbol: config.symbol,
           mode: config.execution.mode,
           logger: log,
-          metrics: { quoteCycle: metrics.quoteCycle, orderAck: metrics.orderAck, rejects: metrics.rejects, fills: metrics.fills },
+          metrics: { quoteCycle: metrics.quoteCycle, quoteHold: metrics.quoteHold, orderAck: metrics.orderAck, rejects: metrics.rejects, fills: metrics.fills },
           metricsUnit: 'ms',
           linkIdPrefix: config.execution.linkIdPrefix,
-          priceTolerance: (level) => (level === 0 ? '0' : inst.ticksToPrice(config.execution.deepLevelToleranceTicks)),
+          priceTolerance: (level, price) => {
+            const tol = config.execution.toleranceBps;
+            const bpsTicks = Math.floor((Number(price) * (level === 0 ? tol.top : tol.deep)) / 1e4 / inst.tickValue);
+            return inst.ticksToPrice(Math.max(bpsTicks, level === 0 ? 0 : config.execution.deepLevelToleranceTicks));
+          },
         });
     executor = ex;
     try {
@@ -266,9 +275,11 @@ export async function startBot(config: BotConfig, opts: StartBotOptions = {}): P
     let stopping = false;
     let pendingAt: number | undefined;
     let running: Promise<void> | undefined;
+    const applying = new Set<Promise<void>>();
 
+    // Our level-0 order, at the price it has or is being amended to (not one being created or cancelled).
     const restingOf = (side: 'Buy' | 'Sell'): Resting | undefined => {
-      const o = ex.view.live?.find((l) => l.side === side && l.level === 0 && !l.pending);
+      const o = ex.view.live?.find((l) => l.side === side && l.level === 0 && (!l.pending || l.inflight === 'amend'));
       if (o === undefined) return undefined;
       try {
         return { px: inst.priceToTicks(o.price), lots: inst.qtyToLots(o.qty) };
@@ -277,7 +288,8 @@ export async function startBot(config: BotConfig, opts: StartBotOptions = {}): P
       }
     };
 
-    const requote = async (triggeredAt: number) => {
+    /** Computes a requote (synchronously) and hands it to execution; the promise settles with its acks. */
+    const requote = (triggeredAt: number): Promise<void> => {
       const now = performance.now();
       const view = ex.view;
       const acks = view.drainAckLatencies();
@@ -355,15 +367,24 @@ export async function startBot(config: BotConfig, opts: StartBotOptions = {}): P
 
       const q = toQuoteSet(ctx);
       const halted = ctx.halt !== undefined;
-      try {
-        // Entering a halt: cancel everything (also what execution may not know about), not just the diff.
-        if (halted && !wasHalted) await ex.cancelAll();
-        else await ex.apply(q);
-      } catch (err) {
-        logCode(log, halted ? 'CANCEL_ALL_FAILED' : 'APPLY_FAILED', { cycle, err: (err as Error)?.message ?? String(err) });
-      }
+      // Entering a halt: cancel everything (also what execution may not know about), not just the diff.
+      const enteringHalt = halted && !wasHalted;
       wasHalted = halted;
-      events.emit('requote', ctx, q);
+      const thisCycle = cycle;
+      return (async () => {
+        let sent = 0;
+        try {
+          if (enteringHalt) await ex.cancelAll();
+          else sent = (await ex.apply(q)) ?? 0;
+        } catch (err) {
+          logCode(log, enteringHalt ? 'CANCEL_ALL_FAILED' : 'APPLY_FAILED', { cycle: thisCycle, err: (err as Error)?.message ?? String(err) });
+        }
+        events.emit('requote', ctx, q);
+        // A change held back behind a pending create or cancel goes out once that is acked, not at the next book
+        // event (its wait shows as quote_hold). Every such request belongs to an apply that sent something, so only
+        // those re-check.
+        if (sent > 0 && (ex.view.held ?? 0) > 0) schedule(performance.now());
+      })();
     };
 
     // Requotes are at least minRequoteMs apart: rate limits are per second, and a book moving every 20 ms would
@@ -374,6 +395,8 @@ export async function startBot(config: BotConfig, opts: StartBotOptions = {}): P
     let urgent = false;
     let wake: (() => void) | undefined;
     const pump = async () => {
+      // Events of the same turn (one WebSocket read can carry several) make one requote.
+      await new Promise<void>((r) => setImmediate(r));
       while (pendingAt !== undefined && !stopping) {
         const wait = lastStart + minGap - performance.now();
         if (wait > 0 && !urgent) {
@@ -392,7 +415,11 @@ export async function startBot(config: BotConfig, opts: StartBotOptions = {}): P
         const at = pendingAt;
         pendingAt = undefined;
         try {
-          await requote(at);
+          const p = requote(at);
+          applying.add(p);
+          void p.finally(() => applying.delete(p));
+          // Sequential mode means one request at a time (the comparison bench:bot makes): requotes do not overlap.
+          if (config.execution.mode === 'sequential') await p;
         } catch (err) {
           logCode(log, 'PIPELINE_FAILED', { err: (err as Error)?.stack ?? String(err) });
         }
@@ -438,6 +465,7 @@ export async function startBot(config: BotConfig, opts: StartBotOptions = {}): P
         clearInterval(refresh);
         bookFeed.close();
         await running;
+        await Promise.allSettled([...applying]);
         try {
           await ex.cancelAll();
           log.info({ event: 'stopped' }, 'all orders cancelled');

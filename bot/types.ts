@@ -41,6 +41,12 @@ export interface LiveOrder {
   readonly qty: string;
   /** True while a create/amend/cancel for it awaits its ack. */
   readonly pending: boolean;
+  /**
+   * What is in flight when `pending`: a create or a cancel (the order may not exist yet, or is going away), or only
+   * amends — price and qty are then what the newest of them asks for (what the venue holds once they land), and a
+   * requote may amend it again rather than wait for their acks. Absent means a create or cancel.
+   */
+  readonly inflight?: 'create' | 'cancel' | 'amend';
 }
 
 /** The minimal set of requests that turns the live set into the desired set. */

@@ -149,10 +149,22 @@ export const ExecutionSchema = z.strictObject({
   mode: z.enum(['batched', 'sequential'], { error: 'expected "batched" or "sequential"' }).default('batched'),
   /** Marks this bot's orderLinkIds (it cancels only its own orphans). */
   linkIdPrefix: z.string().regex(/^[0-9A-Za-z_]{1,12}$/, { error: 'expected 1-12 characters of [0-9A-Za-z_]' }).default('mmb'),
-  /** Fewest ms between two requotes: market data arriving faster is coalesced (rate limits are per second). */
-  minRequoteMs: int(0, 10_000).default(100),
-  /** Ticks a resting order of level ≥ 1 may drift from its desired price before it is amended (level 0: exact). */
+  /**
+   * Fewest ms between two requotes: market data arriving faster is coalesced. The wait counts in quote_cycle. Rate
+   * limits are kept by execution's budget (amends the window has no room for wait), not by this pace.
+   */
+  minRequoteMs: int(0, 10_000).default(25),
+  /** Ticks a resting order of level ≥ 1 may drift from its desired price before it is amended. */
   deepLevelToleranceTicks: int(0, 1000).default(2),
+  /**
+   * How far (bps of its price) a resting order may drift from its desired price before it is amended: level 0
+   * (`top`) and deeper levels (`deep`, at least deepLevelToleranceTicks). Amends are rate-limited per order (Bybit:
+   * 10/s on amend-batch), and chasing every tick spends that budget on moves far smaller than the quoted spread.
+   */
+  toleranceBps: z.strictObject({
+    top: num(0, 100).default(0.25),
+    deep: num(0, 100).default(1),
+  }).prefault({}),
 });
 
 export const TelemetrySchema = z.strictObject({

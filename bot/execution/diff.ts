@@ -7,11 +7,14 @@
  * - Same price and qty (numerically: "0.010" = "0.01") → nothing.
  * - Price or qty differs → one amend (not cancel + create: one request instead of two, and the orderId lives on).
  * - A live order whose slot is not desired → cancel. A desired slot with no live order → create.
- * - A pending order (a create, amend or cancel for it awaits its ack) is never touched again, and it occupies its
- *   slot: no create there either (that would be a second order for one slot once the first is acked). The next
- *   requote after the ack brings the slot in line.
+ * - An order with a create or cancel awaiting its ack blocks its slot: it is not touched, and nothing is created there
+ *   (that would be a second order for one slot once the first is acked). The slot is "held" (heldQuotes) until a
+ *   requote after the ack brings it in line.
+ * - An order with only amends in flight counts at the price and qty of the newest one (LiveOrder.inflight 'amend') and may be
+ *   amended again at once: the venue applies one order's amends in the order they arrive, so waiting for the acks
+ *   would only add a round trip to every requote that comes in between.
  * - A slot holding several orders (only after a reconciliation race) keeps one (the exact match if there is one, else
- *   the first) and cancels the rest; a slot with a pending order cancels its non-pending extras.
+ *   the first) and cancels the rest; a blocked slot cancels its other orders.
  * - Desired quotes must have unique slots (the pipeline builds one ladder per side); a duplicate slot is ignored
  *   after the first.
  */
@@ -22,11 +25,11 @@ export const slotKey = (side: Side, level: number): string => `${side}:${level}`
 
 export interface DiffOptions {
   /**
-   * How far (an absolute price, decimal string) a resting order of this level may be from its desired price and still
-   * count as in place. Deeper levels tolerate a drift: re-pricing them on every tick costs rate limit and queue
-   * position for no edge. Default: exact everywhere.
+   * How far (an absolute price, decimal string) a resting order of this level, desired at `price`, may be from it
+   * and still count as in place: re-pricing on every tick costs rate limit and queue position for no edge. Default:
+   * exact everywhere.
    */
-  readonly priceTolerance?: (level: number) => string;
+  readonly priceTolerance?: (level: number, price: string) => string;
 }
 
 const within = (a: string, b: string, tol: string): boolean => {
@@ -34,10 +37,10 @@ const within = (a: string, b: string, tol: string): boolean => {
   return cmpDec(d, tol) <= 0;
 };
 
-export function diffOrders(desired: readonly DesiredQuote[], live: readonly LiveOrder[], opts: DiffOptions = {}): OrderDiff {
-  const tolerance = opts.priceTolerance;
-  const matches = (o: LiveOrder, d: DesiredQuote): boolean =>
-    eqDec(o.qty, d.qty) && (eqDec(o.price, d.price) || (tolerance !== undefined && within(o.price, d.price, tolerance(d.level))));
+/** A create or cancel awaits its ack: the order may not exist yet, or is going away. */
+export const isBlocking = (o: LiveOrder): boolean => o.pending && o.inflight !== 'amend';
+
+function bySlot(desired: readonly DesiredQuote[], live: readonly LiveOrder[]) {
   const want = new Map<string, DesiredQuote>();
   for (const d of desired) {
     const k = slotKey(d.side, d.level);
@@ -50,28 +53,56 @@ export function diffOrders(desired: readonly DesiredQuote[], live: readonly Live
     if (list) list.push(o);
     else have.set(k, [o]);
   }
+  return { want, have };
+}
+
+/** Is `o` in place for `d`: same qty, and the same price or within the level's tolerance. */
+function matcher(opts: DiffOptions): (o: LiveOrder, d: DesiredQuote) => boolean {
+  const tolerance = opts.priceTolerance;
+  return (o, d) => eqDec(o.qty, d.qty) && (eqDec(o.price, d.price) || (tolerance !== undefined && within(o.price, d.price, tolerance(d.level, d.price))));
+}
+
+export function diffOrders(desired: readonly DesiredQuote[], live: readonly LiveOrder[], opts: DiffOptions = {}): OrderDiff {
+  const matches = matcher(opts);
+  const { want, have } = bySlot(desired, live);
 
   const create: DesiredQuote[] = [];
   const amend: { live: LiveOrder; to: DesiredQuote }[] = [];
   const cancel: LiveOrder[] = [];
 
   for (const [k, orders] of have) {
-    const idle = orders.filter((o) => !o.pending);
-    if (idle.length < orders.length) {
-      cancel.push(...idle);
-      continue;
-    }
+    const free = orders.filter((o) => !isBlocking(o));
     const d = want.get(k);
-    if (d === undefined) {
-      cancel.push(...idle);
+    if (free.length < orders.length || d === undefined) {
+      cancel.push(...free);
       continue;
     }
-    const keep = idle.find((o) => matches(o, d)) ?? idle[0]!;
+    const keep = free.find((o) => matches(o, d)) ?? free[0]!;
     if (!matches(keep, d)) amend.push({ live: keep, to: d });
-    for (const o of idle) if (o !== keep) cancel.push(o);
+    for (const o of free) if (o !== keep) cancel.push(o);
   }
   for (const [k, d] of want) if (!have.has(k)) create.push(d);
   return { create, amend, cancel };
+}
+
+/**
+ * The slots the diff had to leave for later: a create or cancel awaits its ack there, and once those land (the
+ * cancelled orders gone, the created ones resting, the diff's own cancels of the slot's other orders done) the slot
+ * will still need an action. Execution keeps the time of the event that first wanted each, so the requote that
+ * finally acts there is measured from that event.
+ */
+export function heldSlots(desired: readonly DesiredQuote[], live: readonly LiveOrder[], opts: DiffOptions = {}): { side: Side; level: number }[] {
+  const matches = matcher(opts);
+  const { want, have } = bySlot(desired, live);
+  const out: { side: Side; level: number }[] = [];
+  for (const [k, orders] of have) {
+    if (!orders.some(isBlocking)) continue;
+    const creating = orders.filter((o) => isBlocking(o) && o.inflight !== 'cancel');
+    const d = want.get(k);
+    const done = d === undefined ? creating.length === 0 : creating.length === 1 && matches(creating[0]!, d);
+    if (!done) out.push({ side: orders[0]!.side, level: orders[0]!.level });
+  }
+  return out;
 }
 
 export const isEmptyDiff = (d: OrderDiff): boolean => d.create.length + d.amend.length + d.cancel.length === 0;

@@ -3,8 +3,11 @@
  * them (sender.ts: rate limits, retries), and keeps the state of our orders, fills and position from the private
  * stream, reconciled over REST on start, after every reconnect of the stream and when it goes silent.
  *
- * Concurrency: apply() does not wait for earlier applies. An order whose request is in flight is "pending" and the
- * diff leaves it alone, so a requote that arrives before the acks of the previous one only touches the other slots.
+ * Concurrency: apply() does not wait for earlier applies. An order with a create or cancel in flight blocks its slot
+ * (the diff leaves it alone); an order with amends in flight is amended again at once (diff.ts). A change held back
+ * (its slot blocked, or the amend budget spent) is not one of its requote's actions — quote_cycle covers what a
+ * requote sends — but it is not lost from sight: the time of the event that first wanted it is kept per slot, and
+ * when a later apply sends it, the wait is observed as quote_hold.
  * cancelAll() holds new applies back, lets in-flight requests land, then cancels.
  *
  * See docs/bot-execution.md for the rules and the measured figures.
@@ -14,7 +17,7 @@ import type { RestClientV5, WebsocketClient } from 'bybit-api';
 import type { Logger } from 'pino';
 import type { Counter, Histogram } from 'prom-client';
 import type { DesiredQuote, ExecutionView, LiveOrder, OrderDiff, QuoteSet } from '../types.ts';
-import { diffOrders, slotKey, type DiffOptions } from './diff.ts';
+import { diffOrders, heldSlots, slotKey, type DiffOptions } from './diff.ts';
 
 /** Bybit's answer to an amend that changes nothing (retCode 10001 covers many parameter errors, so match the text). */
 const UNCHANGED = /remains unchanged/i;
@@ -36,6 +39,8 @@ export type ExecutionMode = 'batched' | 'sequential';
 export interface ExecutorMetrics {
   /** quote_cycle latency: QuoteSet.triggeredAt → acks of all of its actions. Unit: `metricsUnit`. */
   readonly quoteCycle?: Histogram<string>;
+  /** quote_hold: a held-back change, from the event that first wanted it to when it was sent. Unit: `metricsUnit`. */
+  readonly quoteHold?: Histogram<string>;
   /** Order-entry request round trip, label `endpoint` = venue path (e.g. /v5/order/create-batch). */
   readonly orderAck?: Histogram<'endpoint'>;
   /** Refusals, label `code` = retCode, or EC_PostOnlyWillTakeLiquidity for PostOnly cancels. */
@@ -82,7 +87,7 @@ export interface ExecutorOptions {
   /** Injectable for tests. */
   readonly sleep?: (ms: number) => Promise<void>;
   /** Per-level price tolerance of the diff (diff.ts DiffOptions); default exact. */
-  readonly priceTolerance?: (level: number) => string;
+  readonly priceTolerance?: (level: number, price: string) => string;
 }
 
 /** ExecutionView plus what execution knows beyond the seam. */
@@ -93,6 +98,8 @@ export interface ExecutorView extends ExecutionView {
   readonly rateLimitWaits: number;
   /** Amends left for a later requote because the amend endpoint's window was spent. */
   readonly amendsDeferred: number;
+  /** Slots the last apply held back (blocked by a pending create or cancel, or the amend budget spent). */
+  readonly held: number;
   readonly reconciliations: number;
   readonly orphansCancelled: number;
   readonly live: readonly LiveOrder[];
@@ -112,6 +119,7 @@ interface AmendAction {
   readonly live: LiveOrder;
   readonly to: DesiredQuote;
   readonly sentAt: number;
+  readonly seq: number;
 }
 
 /** Events for telemetry and tests (await them instead of sleeping). */
@@ -119,8 +127,11 @@ export interface ExecutorEvents {
   reconciled: [{ reason: string; orphans: number; adopted: number; gone: number }];
   postOnlyReject: [{ orderLinkId: string; side: string; price: string }];
   fill: [{ execId: string; orderLinkId: string; isMaker: boolean; price: string; qty: string }];
-  /** An apply's actions are all acked (or failed); latency = quote_cycle in ms. */
-  applied: [{ cycle: number; actions: number; latencyMs: number }];
+  /**
+   * An apply's actions are all acked (or failed); latency = quote_cycle in ms; heldMs = the longest quote_hold among
+   * its actions (0 when none was held back).
+   */
+  applied: [{ cycle: number; actions: number; latencyMs: number; heldMs: number }];
 }
 
 const sleepReal = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -159,6 +170,8 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   private readonly diffOptions: DiffOptions;
   private readonly gate = new RateLimitGate();
   private amendsDeferred = 0;
+  /** slot → triggeredAt of the earliest requote that wanted a change there and could not send it (see apply). */
+  private readonly heldSince = new Map<string, number>();
 
   constructor(private readonly opts: ExecutorOptions) {
     super();
@@ -205,6 +218,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       get retries() { return self.sender.retries; },
       get rateLimitWaits() { return self.sender.rateWaits; },
       get amendsDeferred() { return self.amendsDeferred; },
+      get held() { return self.heldSince.size; },
       get reconciliations() { return self.reconciliations; },
       get orphansCancelled() { return self.orphansCancelled; },
       get live() { return self.orders.live(); },
@@ -246,40 +260,68 @@ export class Executor extends EventEmitter<ExecutorEvents> {
    * batch sent into a spent window comes back 10006 item by item and its retries crowd out the next requote.
    * Creates and cancels always go (they add and remove risk).
    */
-  private withinBudget(d: OrderDiff): OrderDiff {
+  private withinBudget(d: OrderDiff): { diff: OrderDiff; deferred: readonly DesiredQuote[] } {
     const path = this.mode === 'batched' ? '/v5/order/amend-batch' : '/v5/order/amend';
     const budget = this.gate.budget(path);
-    if (d.amend.length <= budget) return d;
-    const amend = [...d.amend].sort((a, b) => a.to.level - b.to.level).slice(0, Math.max(0, budget));
+    if (d.amend.length <= budget) return { diff: d, deferred: [] };
+    const sorted = [...d.amend].sort((a, b) => a.to.level - b.to.level);
+    const amend = sorted.slice(0, Math.max(0, budget));
     this.amendsDeferred += d.amend.length - amend.length;
-    return { ...d, amend };
+    return { diff: { ...d, amend }, deferred: sorted.slice(amend.length).map((a) => a.to) };
   }
 
-  /** Diffs `q` against our orders and sends the actions; resolves when all of them are acked (or failed). */
-  async apply(q: QuoteSet): Promise<void> {
+  /**
+   * Diffs `q` against our orders and sends the actions; resolves when all of them are acked (or failed), with how
+   * many it sent. quote_cycle runs from q.triggeredAt to the last ack.
+   *
+   * Slots it holds back keep (or take) their held-since time; a slot it acts on observes its quote_hold (now − held
+   * since); every other slot drops it — a newer quote no longer needs the change.
+   */
+  async apply(q: QuoteSet): Promise<number> {
     while (this.blocked) await this.blocked;
-    if (this.stopped) return;
+    if (this.stopped) return 0;
     if (q.symbol !== this.symbol) throw new Error(`QuoteSet for ${q.symbol} sent to the ${this.symbol} executor`);
-    const d = this.withinBudget(diffOrders(this.postOnlyFilter(q), this.orders.live(), this.diffOptions));
-    const n = d.create.length + d.amend.length + d.cancel.length;
-    if (n === 0) return;
+    const desired = this.postOnlyFilter(q);
+    const live = this.orders.live();
+    const { diff: d, deferred } = this.withinBudget(diffOrders(desired, live, this.diffOptions));
     const now = this.clock.now();
+    const held = new Map<string, number>();
+    for (const h of [...heldSlots(desired, live, this.diffOptions), ...deferred]) {
+      const k = slotKey(h.side, h.level);
+      held.set(k, Math.min(this.heldSince.get(k) ?? q.triggeredAt, q.triggeredAt));
+    }
+    let heldMs = 0;
+    const acted = (side: LiveOrder['side'], level: number) => {
+      const k = slotKey(side, level);
+      const since = this.heldSince.get(k);
+      if (since === undefined || held.has(k)) return; // still held (e.g. an extra order cancelled in a blocked slot)
+      this.heldSince.delete(k); // once per slot, however many of its orders this apply touches
+      this.opts.metrics?.quoteHold?.observe((now - since) * this.scale);
+      heldMs = Math.max(heldMs, now - since);
+    };
+    for (const c of d.create) acted(c.side, c.level);
+    for (const a of d.amend) acted(a.to.side, a.to.level);
+    for (const c of d.cancel) acted(c.side, c.level);
+    this.heldSince.clear();
+    for (const [k, t] of held) this.heldSince.set(k, t);
+
+    const n = d.create.length + d.amend.length + d.cancel.length;
+    if (n === 0) return 0;
     const creates: CreateAction[] = d.create.map((c) => {
       const link = this.ids.next(c.side, c.level);
       this.orders.begin(link, c.side, c.level, c.price, c.qty, now);
       return { q: c, link };
     });
-    const amends: AmendAction[] = d.amend.map((a) => {
-      this.orders.setInflight(a.live.orderLinkId, 'amend');
-      return { live: a.live, to: a.to, sentAt: now };
-    });
+    const amends: AmendAction[] = d.amend.map((a) => ({ live: a.live, to: a.to, sentAt: now, seq: this.orders.beginAmend(a.live.orderLinkId, a.to) }));
     for (const c of d.cancel) this.orders.setInflight(c.orderLinkId, 'cancel');
-    this.log.debug({ cycle: q.cycle, create: creates.length, amend: amends.length, cancel: d.cancel.length }, 'requote');
+    this.log.debug({ cycle: q.cycle, create: creates.length, amend: amends.length, cancel: d.cancel.length, held: held.size }, 'requote');
     const work = this.mode === 'batched' ? this.sendBatched(creates, amends, d.cancel) : this.sendSequential(creates, amends, d.cancel);
     await this.track(work);
     const latencyMs = this.clock.now() - q.triggeredAt;
+    this.log.debug({ cycle: q.cycle, actions: n, latencyMs, heldMs }, 'applied');
     this.opts.metrics?.quoteCycle?.observe(latencyMs * this.scale);
-    this.emit('applied', { cycle: q.cycle, actions: n, latencyMs });
+    this.emit('applied', { cycle: q.cycle, actions: n, latencyMs, heldMs });
+    return n;
   }
 
   /**
@@ -436,7 +478,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     const now = this.clock.now();
     // "The order remains unchanged": the venue already has these parameters (our view lagged a push), so it is done.
     if (o.code === 0 || (o.code === PARAMS_ERROR && UNCHANGED.test(o.msg))) {
-      return this.orders.ackAmend(link, { price: a.to.price, qty: a.to.qty }, a.sentAt, now);
+      return this.orders.settleAmend(link, a.seq, { price: a.to.price, qty: a.to.qty, sentAt: a.sentAt }, now);
     }
     if (GONE_CODES.has(o.code)) {
       // Filled or cancelled before the amend landed: the stream tells the rest (fills, position).
@@ -448,11 +490,11 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       const u = await this.lookup(link);
       if (u && eqDec(u.price, a.to.price) && eqDec(u.leavesQty, a.to.qty)) {
         this.applyVenueState(u, false);
-        this.orders.setInflight(link, undefined);
+        this.orders.settleAmend(link, a.seq, undefined, now);
         return;
       }
     }
-    this.orders.setInflight(link, undefined);
+    this.orders.settleAmend(link, a.seq, undefined, now);
     if (o.code === TRANSPORT_FAILED) {
       void this.reconcile('amend-unknown');
       return;

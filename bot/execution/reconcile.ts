@@ -48,7 +48,9 @@ export function planReconcile(x: ReconcileInput): ReconcilePlan {
     else plan.orphans.push(u);
   }
   for (const t of x.tracked) {
-    if (t.inflight === undefined && t.confirmedAt < x.requestedAt && !seen.has(t.orderLinkId)) plan.gone.push(t.orderLinkId);
+    // An order with a request in flight is left to that request's answer.
+    const busy = t.inflight !== undefined || t.amends > 0;
+    if (!busy && t.confirmedAt < x.requestedAt && !seen.has(t.orderLinkId)) plan.gone.push(t.orderLinkId);
   }
   return plan;
 }

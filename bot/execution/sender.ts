@@ -73,9 +73,9 @@ export class Sender {
       gate.take(path, units);
       const t0 = this.d.now();
       const out = await this.d.rest.call(endpoint, params);
+      gate.done(path, units, out.ok ? out.reply.limit : undefined);
       if (out.ok) {
         if (ORDER_ENTRY.has(endpoint)) this.d.onAck(path, this.d.now() - t0);
-        if (out.reply.limit) gate.update(path, out.reply.limit);
         const rateLimited = out.reply.retCode === RATE_LIMITED;
         // Rate-limit rounds do not use up the attempts of real failures (see RetryPolicy.rateLimitPatienceMs).
         if (rateLimited) attempt--;

@@ -13,7 +13,15 @@ import type { LiveOrder, Side } from '../types.ts';
 import { isOpenStatus, type OrderUpdate } from '../venue/messages.ts';
 import { eqDec } from '../venue/decimal.ts';
 
-export type Inflight = 'create' | 'amend' | 'cancel';
+/** A request that blocks the order's slot until its ack: the order may not exist yet, or is going away. */
+export type Inflight = 'create' | 'cancel';
+
+/** The newest amend sent for an order: what it will hold once the amends in flight land (the venue applies them in order). */
+export interface AmendTarget {
+  readonly price: string;
+  readonly qty: string;
+  readonly seq: number;
+}
 
 export interface TrackedOrder {
   orderId: string;
@@ -27,6 +35,13 @@ export interface TrackedOrder {
   filled: string;
   status: 'PendingNew' | 'New' | 'PartiallyFilled' | 'Untriggered';
   inflight: Inflight | undefined;
+  /** Amends awaiting their acks. */
+  amends: number;
+  /** Set while `amends` > 0. */
+  target: AmendTarget | undefined;
+  /** Sequence number of the newest amend sent, and of the newest one whose success has been applied. */
+  amendSeq: number;
+  ackedSeq: number;
   /** Venue ms of the newest venue state applied (0 = only our own request so far). */
   updatedTime: number;
   /** Local ms of the last stream update applied. */
@@ -61,11 +76,21 @@ export class OrderStore {
     return [...this.byLink.values()];
   }
 
-  /** The seam's view: every tracked order, pending ones flagged. */
+  /** The seam's view: every tracked order, pending ones flagged; an order with amends in flight at their target. */
   live(): LiveOrder[] {
     const out: LiveOrder[] = [];
     for (const o of this.byLink.values()) {
-      out.push({ orderId: o.orderId, orderLinkId: o.orderLinkId, side: o.side, level: o.level, price: o.price, qty: o.qty, pending: o.inflight !== undefined });
+      const t = o.target;
+      out.push({
+        orderId: o.orderId,
+        orderLinkId: o.orderLinkId,
+        side: o.side,
+        level: o.level,
+        price: t ? t.price : o.price,
+        qty: t ? t.qty : o.qty,
+        pending: o.inflight !== undefined || o.amends > 0,
+        inflight: o.inflight ?? (o.amends > 0 ? 'amend' : undefined),
+      });
     }
     return out;
   }
@@ -80,7 +105,7 @@ export class OrderStore {
   begin(orderLinkId: string, side: Side, level: number, price: string, qty: string, now: number): TrackedOrder {
     const o: TrackedOrder = {
       orderId: '', orderLinkId, side, level, price, qty, filled: '0', status: 'PendingNew', inflight: 'create',
-      updatedTime: 0, streamAt: 0, confirmedAt: now,
+      amends: 0, target: undefined, amendSeq: 0, ackedSeq: 0, updatedTime: 0, streamAt: 0, confirmedAt: now,
     };
     this.byLink.set(orderLinkId, o);
     return o;
@@ -90,7 +115,8 @@ export class OrderStore {
   adopt(u: OrderUpdate, level: number, now: number): TrackedOrder {
     const o: TrackedOrder = {
       orderId: u.orderId, orderLinkId: u.orderLinkId, side: u.side, level, price: u.price, qty: u.leavesQty,
-      filled: u.cumExecQty, status: u.status as TrackedOrder['status'], inflight: undefined, updatedTime: u.updatedTime,
+      filled: u.cumExecQty, status: u.status as TrackedOrder['status'], inflight: undefined,
+      amends: 0, target: undefined, amendSeq: 0, ackedSeq: 0, updatedTime: u.updatedTime,
       streamAt: 0, confirmedAt: now,
     };
     this.byLink.set(u.orderLinkId, o);
@@ -111,19 +137,33 @@ export class OrderStore {
     o.confirmedAt = now;
   }
 
+  /** An amend to `to` is about to be sent (possibly while earlier ones are in flight). Returns its sequence number. */
+  beginAmend(orderLinkId: string, to: { price: string; qty: string }): number {
+    const o = this.byLink.get(orderLinkId);
+    if (!o) return 0;
+    o.amends++;
+    o.amendSeq++;
+    o.target = { price: to.price, qty: to.qty, seq: o.amendSeq };
+    return o.amendSeq;
+  }
+
   /**
-   * An amend was acked. If the stream has spoken since the amend was sent, its state is the venue's and stays;
-   * otherwise the requested price and leaves are assumed until the stream's push (newer updatedTime) lands.
+   * An amend was answered. A success that is the newest success so far sets the requested price and leaves, unless
+   * the stream has spoken since it was sent (then the stream's state is the venue's and stays, until its next push).
+   * A failure only ends the wait: what the venue holds comes from the stream or the next reconciliation.
    */
-  ackAmend(orderLinkId: string, to: { price: string; qty: string }, sentAt: number, now: number): void {
+  settleAmend(orderLinkId: string, seq: number, ok: { price: string; qty: string; sentAt: number } | undefined, now: number): void {
     const o = this.byLink.get(orderLinkId);
     if (!o) return;
-    if (o.streamAt < sentAt) {
-      o.price = to.price;
-      o.qty = to.qty;
-    }
-    o.inflight = undefined;
+    o.amends = Math.max(0, o.amends - 1);
+    if (o.amends === 0) o.target = undefined;
+    if (ok === undefined) return;
     o.confirmedAt = now;
+    if (seq > o.ackedSeq && o.streamAt < ok.sentAt) {
+      o.ackedSeq = seq;
+      o.price = ok.price;
+      o.qty = ok.qty;
+    }
   }
 
   /**

@@ -2,7 +2,8 @@
  * The bot's Prometheus metrics, on a registry of its own (several bots can live in one process, e.g. in tests).
  * Latencies are in milliseconds (the `_ms` suffix says so), buckets from 0.01 ms (pipeline stages) to 10 s.
  * `quoteCycle` is observed by execution: from the market-data event that triggered a requote to the acks of all of
- * that requote's actions.
+ * that requote's actions. `quoteHold` is the other half of the bot's reaction: how long a change a requote wanted
+ * waited before a later requote could send it (execution/executor.ts).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -18,6 +19,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     stageLatency: new Histogram({ name: 'mmbot_stage_latency_ms', help: 'Quote pipeline stage latency (ms)', labelNames: ['stage'] as const, buckets: STAGE_BUCKETS, registers: r }),
     pipelineLatency: new Histogram({ name: 'mmbot_pipeline_latency_ms', help: 'Whole quote pipeline latency (ms)', buckets: STAGE_BUCKETS, registers: r }),
     quoteCycle: new Histogram({ name: 'mmbot_quote_cycle_ms', help: 'Market-data event to acks of all actions of its requote (ms)', labelNames: ['mode'] as const, buckets: NET_BUCKETS, registers: r }),
+    quoteHold: new Histogram({ name: 'mmbot_quote_hold_ms', help: 'How long a wanted order change waited to be sent: its slot blocked by a pending create or cancel, or the amend rate budget spent (ms)', buckets: NET_BUCKETS, registers: r }),
     orderAck: new Histogram({ name: 'mmbot_order_ack_ms', help: 'Order request to venue ack (ms), per endpoint', labelNames: ['endpoint'] as const, buckets: NET_BUCKETS, registers: r }),
     guardTrips: new Counter({ name: 'mmbot_guard_trips_total', help: 'Guard trips by severity and reason', labelNames: ['severity', 'reason'] as const, registers: r }),
     guardMode: new Gauge({ name: 'mmbot_guard_mode', help: '0 normal, 1 soft, 2 hard, 3 killed', registers: r }),

@@ -82,6 +82,9 @@ interface ModeResult {
   p95: number;
   p99: number;
   max: number;
+  /** Requotes that sent a change an earlier one had to hold back, and the P95 of that wait (quote_hold). */
+  heldSends: number;
+  holdP95: number | null;
   retries: number;
   rejects: Record<string, number>;
 }
@@ -101,11 +104,13 @@ async function runMode(v: VenueReady, mode: ExecutionMode, seconds: number): Pro
   const bot = await startBot(config, { logger: pino({ level: 'warn' }, pino.destination(2)) });
   const ex = bot.executor as Executor;
   const h = newHist();
+  const hold = newHist();
   let actions = 0;
   let recording = false;
-  ex.on('applied', (e: { actions: number; latencyMs: number }) => {
+  ex.on('applied', (e: { actions: number; latencyMs: number; heldMs: number }) => {
     if (!recording || e.actions === 0) return;
     h.recordValue(Math.max(1, Math.round(e.latencyMs * 1000)));
+    if (e.heldMs > 0) hold.recordValue(Math.max(1, Math.round(e.heldMs * 1000)));
     actions += e.actions;
   });
   // Warm-up (not recorded): the first requotes build the ladder.
@@ -123,6 +128,8 @@ async function runMode(v: VenueReady, mode: ExecutionMode, seconds: number): Pro
     p95: pct(h, 95),
     p99: pct(h, 99),
     max: pct(h, 100),
+    heldSends: hold.totalCount,
+    holdP95: hold.totalCount > 0 ? pct(hold, 95) : null,
     retries: view.retries,
     rejects: Object.fromEntries([...view.rejects].map(([c, k]) => [String(c), k])),
   };
@@ -183,6 +190,7 @@ async function main(): Promise<void> {
       `  P95         ${f(batched.p95)} ${f(sequential.p95)}`,
       `  P99         ${f(batched.p99)} ${f(sequential.p99)}`,
       `  max         ${f(batched.max)} ${f(sequential.max)}`,
+      `quote_hold (a change held back behind a pending create/cancel or the amend budget, sent by a later requote): batched ${batched.heldSends} requotes${batched.holdP95 === null ? '' : `, P95 ${batched.holdP95.toFixed(1)} ms`}; sequential ${sequential.heldSends}${sequential.holdP95 === null ? '' : `, P95 ${sequential.holdP95.toFixed(1)} ms`}`,
       `goal batched P95 ≤ 1.15 × round trip: ${batched.p95.toFixed(1)} ≤ ${(1.15 * roundTrip).toFixed(1)}  ${goalBatched ? 'PASS' : 'FAIL'}`,
       `goal sequential P95 / batched P95 ≥ 2: ${ratio.toFixed(2)}  ${goalRatio ? 'PASS' : 'FAIL'}`,
       `machine ${JSON.stringify(machine())}, CPU steal ${steal.toFixed(1)}%`,

@@ -1,11 +1,13 @@
 /**
  * Properties of the order diff (bot/execution/diff.ts): applied to the live set it gives exactly the desired set;
- * it is empty when they are equal; it never amends and cancels the same order, never touches a pending order and
- * never creates into a slot a pending order holds. The seed is printed; rerun with BOT_DIFF_SEED=<seed>.
+ * it is empty when they are equal; it never amends and cancels the same order, never touches an order whose create
+ * or cancel is in flight and never creates into a slot such an order holds, while an order with only amends in flight
+ * is amended again; heldSlots names exactly the slots that still need an action once the blocking requests land.
+ * The seed is printed; rerun with BOT_DIFF_SEED=<seed>.
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { applyDiff, diffOrders, isEmptyDiff, slotKey } from '../../bot/execution/diff.ts';
+import { applyDiff, diffOrders, heldSlots, isBlocking, isEmptyDiff, slotKey } from '../../bot/execution/diff.ts';
 import type { DesiredQuote, LiveOrder, Side } from '../../bot/types.ts';
 
 const seed = Number(process.env.BOT_DIFF_SEED ?? Date.now() % 2 ** 31);
@@ -19,9 +21,21 @@ const price = fc.constantFrom('100.0', '100.1', '100.10', '99.9', '101.5');
 const qty = fc.constantFrom('0.010', '0.01', '0.020', '1.5', '1.500');
 
 const desiredArb = fc.uniqueArray(fc.record({ side, level, price, qty }), { selector: (d) => slotKey(d.side, d.level), maxLength: 10 });
-const liveArb = (pending: fc.Arbitrary<boolean>) =>
-  fc.array(fc.record({ side, level, price, qty, pending }), { maxLength: 12 }).map((xs) =>
-    xs.map((x, i): LiveOrder => ({ ...x, orderId: `o${i}`, orderLinkId: `l${i}` })));
+type InFlight = 'none' | 'create' | 'cancel' | 'amend';
+const liveArb = (inflight: fc.Arbitrary<InFlight>) =>
+  fc.array(fc.record({ side, level, price, qty, inflight }), { maxLength: 12 }).map((xs) =>
+    xs.map(({ inflight: f, ...x }, i): LiveOrder => ({
+      ...x,
+      orderId: `o${i}`,
+      orderLinkId: `l${i}`,
+      pending: f !== 'none',
+      ...(f === 'none' ? {} : { inflight: f }),
+    })));
+const anyInflight = fc.constantFrom<InFlight>('none', 'create', 'cancel', 'amend');
+
+/** The live set once every in-flight request has landed: cancels gone, creates and amends resting as shown. */
+const land = (live: readonly LiveOrder[]): LiveOrder[] =>
+  live.filter((o) => o.inflight !== 'cancel').map((o) => ({ ...o, pending: false, inflight: undefined }));
 
 const canon = (xs: readonly { side: Side; level: number; price: string; qty: string }[]) =>
   xs.map((x) => `${x.side}:${x.level}:${Number(x.price)}:${Number(x.qty)}`).sort();
@@ -32,15 +46,15 @@ function checkWellFormed(live: readonly LiveOrder[], d: ReturnType<typeof diffOr
   expect(new Set(amended).size).toBe(amended.length);
   expect(new Set(cancelled).size).toBe(cancelled.length);
   expect(amended.filter((l) => cancelled.includes(l))).toEqual([]);
-  const pending = new Set(live.filter((o) => o.pending).map((o) => o.orderLinkId));
-  expect([...amended, ...cancelled].filter((l) => pending.has(l))).toEqual([]);
+  const blocked = new Set(live.filter(isBlocking).map((o) => o.orderLinkId));
+  expect([...amended, ...cancelled].filter((l) => blocked.has(l))).toEqual([]);
   for (const a of d.amend) expect(Number(a.live.price) !== Number(a.to.price) || Number(a.live.qty) !== Number(a.to.qty)).toBe(true);
 }
 
 describe('order diff properties', () => {
-  it('applied to a live set without pending orders it gives exactly the desired set, minimally', () => {
+  it('applied to a live set without a pending create or cancel it gives exactly the desired set, minimally', () => {
     fc.assert(
-      fc.property(desiredArb, liveArb(fc.constant(false)), (desired, live) => {
+      fc.property(desiredArb, liveArb(fc.constantFrom<InFlight>('none', 'amend')), (desired, live) => {
         const d = diffOrders(desired, live);
         checkWellFormed(live, d);
         expect(canon(applyDiff(live, d))).toEqual(canon(desired));
@@ -68,21 +82,48 @@ describe('order diff properties', () => {
     );
   });
 
-  it('leaves pending orders and their slots alone, and converges every other slot', () => {
+  it('leaves orders with a create or cancel in flight and their slots alone, and converges every other slot', () => {
     fc.assert(
-      fc.property(desiredArb, liveArb(fc.boolean()), (desired, live) => {
+      fc.property(desiredArb, liveArb(anyInflight), (desired, live) => {
         const d = diffOrders(desired, live);
         checkWellFormed(live, d);
-        const held = new Set(live.filter((o) => o.pending).map((o) => slotKey(o.side, o.level)));
+        const held = new Set(live.filter(isBlocking).map((o) => slotKey(o.side, o.level)));
         expect(d.create.filter((q) => held.has(slotKey(q.side, q.level)))).toEqual([]);
         const after = applyDiff(live, d);
         const free = (x: { side: Side; level: number }) => !held.has(slotKey(x.side, x.level));
         expect(canon(after.filter(free))).toEqual(canon(desired.filter(free)));
-        // Held slots keep exactly their pending orders.
-        expect(canon(after.filter((o) => !free(o)))).toEqual(canon(live.filter((o) => o.pending)));
+        // Blocked slots keep exactly their blocking orders.
+        expect(canon(after.filter((o) => !free(o)))).toEqual(canon(live.filter(isBlocking)));
       }),
       params,
     );
+  });
+
+  it('heldSlots names exactly the slots that still need an action once the blocking requests land', () => {
+    fc.assert(
+      fc.property(desiredArb, liveArb(anyInflight), (desired, live) => {
+        const d = diffOrders(desired, live);
+        const next = diffOrders(desired, land(applyDiff(live, d)));
+        const needs = new Set([
+          ...next.create.map((q) => slotKey(q.side, q.level)),
+          ...next.amend.map((a) => slotKey(a.to.side, a.to.level)),
+          ...next.cancel.map((o) => slotKey(o.side, o.level)),
+        ]);
+        // Slots the first diff already acted on converge once its requests land too; only blocked slots may remain.
+        const held = heldSlots(desired, live).map((h) => slotKey(h.side, h.level));
+        expect(new Set(held)).toEqual(needs);
+        expect(new Set(held).size).toBe(held.length);
+      }),
+      params,
+    );
+  });
+
+  it('amends an order whose amends are in flight again, from the price and qty they ask for', () => {
+    const q: DesiredQuote = { side: 'Buy', level: 0, price: '100.1', qty: '1' };
+    const amending: LiveOrder = { orderId: 'a', orderLinkId: 'a', side: 'Buy', level: 0, price: '100.0', qty: '1', pending: true, inflight: 'amend' };
+    expect(diffOrders([q], [amending])).toEqual({ create: [], amend: [{ live: amending, to: q }], cancel: [] });
+    expect(isEmptyDiff(diffOrders([q], [{ ...amending, price: '100.10' }]))).toBe(true);
+    expect(heldSlots([q], [amending])).toEqual([]);
   });
 
   it('keeps the exact match when a slot holds duplicates', () => {

@@ -72,6 +72,25 @@ describe('backoff and rate-limit gate', () => {
     g.update('/x', { max: 10, remaining: 0, resetAt: now + 60_000 });
     expect(g.waitMs('/x')).toBe(1100); // capped: a far reset is clock skew
   });
+
+  it('reads a reply net of the units still in flight, so overlapping batches do not overspend the window', () => {
+    const now = 1_000_000;
+    const g = new RateLimitGate(() => now);
+    g.update('/b', { max: 10, remaining: 10, resetAt: now });
+    g.take('/b', 3); // request A: 3 orders
+    g.take('/b', 4); // request B: 4 orders, sent before A's answer
+    expect(g.budget('/b')).toBe(3);
+    // A's answer was counted before B reached the venue: 7 left there, but B's 4 are still coming.
+    g.done('/b', 3, { max: 10, remaining: 7, resetAt: now });
+    expect(g.budget('/b')).toBe(3);
+    g.done('/b', 4, { max: 10, remaining: 3, resetAt: now });
+    expect(g.budget('/b')).toBe(3);
+    g.take('/b', 2);
+    g.done('/b', 2); // failed without an answer: no longer in flight, the count stands
+    expect(g.budget('/b')).toBe(1);
+    g.update('/b', { max: 10, remaining: 9, resetAt: now });
+    expect(g.budget('/b')).toBe(9);
+  });
 });
 
 describe('reconciliation plan', () => {
@@ -80,7 +99,8 @@ describe('reconciliation plan', () => {
     symbol: 'BTCUSDT', orderId: `id-${orderLinkId}`, orderLinkId, side, price: '1', qty: '1', leavesQty: '1', cumExecQty: '0', status: 'New', rejectReason: '', updatedTime,
   });
   const t = (orderLinkId: string, over: Partial<TrackedOrder> = {}): TrackedOrder => ({
-    orderId: 'x', orderLinkId, side: 'Buy', level: 0, price: '1', qty: '1', filled: '0', status: 'New', inflight: undefined, updatedTime: 0, streamAt: 0, confirmedAt: 5, ...over,
+    orderId: 'x', orderLinkId, side: 'Buy', level: 0, price: '1', qty: '1', filled: '0', status: 'New', inflight: undefined,
+    amends: 0, target: undefined, amendSeq: 0, ackedSeq: 0, updatedTime: 0, streamAt: 0, confirmedAt: 5, ...over,
   });
 
   it('updates tracked, adopts this run, cancels other runs, skips closed and foreign, drops the vanished', () => {
@@ -221,6 +241,88 @@ describe('Executor', () => {
     ws.emit('update', { topic: 'position', wsKey: 'v5Private', data: [{ symbol: 'BTCUSDT', side: 'Sell', size: '0.5', updatedTime: '2000' }] });
     expect(ex.view.takerFills).toBe(1);
     expect(ex.view.position).toBe(-0.5);
+    ex.stop();
+  });
+});
+
+describe('Executor: overlapping requotes', () => {
+  /** A call the test answers by hand. */
+  function deferred() {
+    const pending: { params: Record<string, unknown>; answer: (v: unknown) => void }[] = [];
+    const handler: Handler = (params) => new Promise((answer) => pending.push({ params, answer }));
+    return { pending, handler };
+  }
+  const itemsOk = (n: number) => ({ list: Array.from({ length: n }, () => ({ code: 0, msg: 'OK' })) });
+  const clock = { t: 0, now() { return this.t; } };
+  const overlapExecutor = (rest: RestClientV5) =>
+    new Executor({
+      rest, wsPrivate: new FakeWs() as unknown as WebsocketClient, symbol: 'BTCUSDT', logger: pino({ level: 'silent' }), linkIdPrefix: 'ut', seed: 9,
+      clock, retry: { timeoutMs: 60_000 },
+    });
+  const at = (price: string, triggeredAt: number, cycle: number): QuoteSet => ({ ...qs(price), triggeredAt, cycle });
+
+  it('amends an order again while its amend is in flight; the newest success wins even when its ack lands first', async () => {
+    const amends = deferred();
+    const { rest, calls } = fakeRest({
+      batchSubmitOrders: (p) => {
+        const l = (p.request as Record<string, unknown>[])[0]!.orderLinkId as string;
+        return Promise.resolve(ok({ list: [{ orderId: 'o1', orderLinkId: l }] }, itemsOk(1)));
+      },
+      batchAmendOrders: amends.handler,
+    });
+    const ex = overlapExecutor(rest);
+    clock.t = 500;
+    await ex.start();
+    await ex.apply(at('100.0', 500, 1));
+    const first = ex.apply(at('100.1', 510, 2));
+    expect(ex.view.live[0]).toMatchObject({ price: '100.1', pending: true, inflight: 'amend' });
+    const second = ex.apply(at('100.2', 520, 3));
+    expect(calls.filter((c) => c === 'batchAmendOrders')).toHaveLength(2);
+    expect(amends.pending.map((x) => (x.params.request as Record<string, unknown>[])[0]!.price)).toEqual(['100.1', '100.2']);
+    expect(ex.view.live[0]).toMatchObject({ price: '100.2', pending: true, inflight: 'amend' });
+    // Answers out of order: the newest first.
+    amends.pending[1]!.answer(ok({ list: [{ orderId: 'o1' }] }, itemsOk(1)));
+    await second;
+    expect(ex.view.live[0]).toMatchObject({ price: '100.2', pending: true });
+    amends.pending[0]!.answer(ok({ list: [{ orderId: 'o1' }] }, itemsOk(1)));
+    await first;
+    expect(ex.view.live[0]).toMatchObject({ price: '100.2', pending: false, inflight: undefined });
+    // Nothing left to do for the newest quotes.
+    expect(await ex.apply(at('100.2', 530, 4))).toBe(0);
+    ex.stop();
+  });
+
+  it('a change held back behind a pending create is sent after its ack; its wait since the event that wanted it is its quote_hold', async () => {
+    const creates = deferred();
+    const { rest, calls } = fakeRest({
+      batchSubmitOrders: creates.handler,
+      batchAmendOrders: () => Promise.resolve(ok({ list: [{ orderId: 'o1' }] }, itemsOk(1))),
+    });
+    const ex = overlapExecutor(rest);
+    const applied: { cycle: number; latencyMs: number }[] = [];
+    ex.on('applied', (e) => applied.push(e));
+    await ex.start();
+    clock.t = 1000;
+    const create = ex.apply(at('100.0', 1000, 1));
+    clock.t = 1010;
+    expect(await ex.apply(at('100.1', 1010, 2))).toBe(0); // the slot is blocked by the create in flight
+    expect(ex.view.held).toBe(1);
+    clock.t = 1020;
+    expect(await ex.apply(at('100.2', 1020, 3))).toBe(0);
+    const l = (creates.pending[0]!.params.request as Record<string, unknown>[])[0]!.orderLinkId as string;
+    clock.t = 1100;
+    creates.pending[0]!.answer(ok({ list: [{ orderId: 'o1', orderLinkId: l }] }, itemsOk(1)));
+    await create;
+    clock.t = 1150;
+    expect(await ex.apply(at('100.2', 1150, 4))).toBe(1);
+    expect(calls.filter((c) => c === 'batchAmendOrders')).toHaveLength(1);
+    expect(ex.view.held).toBe(0);
+    // Cycle 4 sent cycle 2's wish (first wanted at 1010): its quote_cycle runs from its own event (the answer was
+    // immediate here), and the 140 ms the change waited are its quote_hold.
+    expect(applied).toEqual([
+      { cycle: 1, actions: 1, latencyMs: 100, heldMs: 0 },
+      { cycle: 4, actions: 1, latencyMs: 0, heldMs: 140 },
+    ]);
     ex.stop();
   });
 });
