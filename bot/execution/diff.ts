@@ -8,11 +8,11 @@
  * - Price or qty differs → one amend (not cancel + create: one request instead of two, and the orderId lives on).
  * - A live order whose slot is not desired → cancel. A desired slot with no live order → create.
  * - An order with a create or cancel awaiting its ack blocks its slot: it is not touched, and nothing is created there
- *   (that would be a second order for one slot once the first is acked). The slot is "held" (heldQuotes) until a
+ *   (that would be a second order for one slot once the first is acked). The slot is "held" (heldSlots) until a
  *   requote after the ack brings it in line.
- * - An order with only amends in flight counts at the price and qty of the newest one (LiveOrder.inflight 'amend') and may be
- *   amended again at once: the venue applies one order's amends in the order they arrive, so waiting for the acks
- *   would only add a round trip to every requote that comes in between.
+ * - An order with only amends in flight (LiveOrder.inflight 'amend') counts at the price and qty of the newest one and
+ *   may be amended again at once: the venue applies one order's amends in the order they arrive, so waiting for the
+ *   acks would only add a round trip to every requote that comes in between.
  * - A slot holding several orders (only after a reconciliation race) keeps one (the exact match if there is one, else
  *   the first) and cancels the rest; a blocked slot cancels its other orders.
  * - Desired quotes must have unique slots (the pipeline builds one ladder per side); a duplicate slot is ignored
@@ -88,8 +88,8 @@ export function diffOrders(desired: readonly DesiredQuote[], live: readonly Live
 /**
  * The slots the diff had to leave for later: a create or cancel awaits its ack there, and once those land (the
  * cancelled orders gone, the created ones resting, the diff's own cancels of the slot's other orders done) the slot
- * will still need an action. Execution keeps the time of the event that first wanted each, so the requote that
- * finally acts there is measured from that event.
+ * will still need an action. Execution keeps the time of the event that first wanted each, and observes the wait
+ * as quote_hold when a later requote acts there.
  */
 export function heldSlots(desired: readonly DesiredQuote[], live: readonly LiveOrder[], opts: DiffOptions = {}): { side: Side; level: number }[] {
   const matches = matcher(opts);

@@ -20,7 +20,6 @@ export type Inflight = 'create' | 'cancel';
 export interface AmendTarget {
   readonly price: string;
   readonly qty: string;
-  readonly seq: number;
 }
 
 export interface TrackedOrder {
@@ -143,7 +142,7 @@ export class OrderStore {
     if (!o) return 0;
     o.amends++;
     o.amendSeq++;
-    o.target = { price: to.price, qty: to.qty, seq: o.amendSeq };
+    o.target = { price: to.price, qty: to.qty };
     return o.amendSeq;
   }
 
