@@ -90,6 +90,13 @@ describe('backoff and rate-limit gate', () => {
     expect(g.budget('/b')).toBe(1);
     g.update('/b', { max: 10, remaining: 9, resetAt: now });
     expect(g.budget('/b')).toBe(9);
+    // A spent window whose reset has passed frees an unknown number of units: one goes out, then the reply tells.
+    g.update('/b', { max: 10, remaining: 0, resetAt: now - 1 });
+    expect(g.budget('/b')).toBe(1);
+    g.take('/b', 1);
+    expect(g.budget('/b')).toBe(0);
+    g.done('/b', 1);
+    expect(g.budget('/b')).toBe(1);
   });
 });
 
