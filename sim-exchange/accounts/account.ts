@@ -26,6 +26,13 @@ export const AccountConfig = z
     leverage: z.number().int().min(1).max(100).default(10),
     readOnly: z.boolean().default(false),
     label: z.string().max(64).default(''),
+    /**
+     * How much of the account's past the venue keeps: 'full' (every fill up to the ledger's cap, 20k closed orders)
+     * or 'recent' (its last RECENT_FILLS fills and RECENT_CLOSED_ORDERS closed orders) — for the background market's
+     * own accounts, which trade all day and whose past nobody reads: without it a long-lived venue grows by their
+     * history (≈ 1.5 KB a fill, hundreds a second).
+     */
+    history: z.enum(['full', 'recent']).default('full'),
   })
   .strict();
 export type AccountConfig = z.infer<typeof AccountConfig>;
@@ -51,6 +58,7 @@ export class Account {
   readonly secret: string;
   readonly readOnly: boolean;
   readonly label: string;
+  readonly history: 'full' | 'recent';
   readonly makerFeeRate: number;
   readonly takerFeeRate: number;
   readonly makerFeeText: string;
@@ -70,6 +78,7 @@ export class Account {
     this.secret = cfg.secret;
     this.readOnly = cfg.readOnly;
     this.label = cfg.label;
+    this.history = cfg.history;
     this.makerFeeText = cfg.makerFeeRate;
     this.takerFeeText = cfg.takerFeeRate;
     this.makerFeeRate = Number(cfg.makerFeeRate);

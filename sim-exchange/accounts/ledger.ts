@@ -35,30 +35,42 @@ export interface Execution {
   readonly takerSignedAt: number;
 }
 
+/** Fills kept per account with `history: 'recent'` (see AccountConfig). */
+export const RECENT_FILLS = 2_000;
+
 /**
- * Every fill in venue order, with per-account indexes. Capped for long runs: the oldest fills are dropped past
- * `cap`, and `dropped` says how many, so a consumer can tell a complete ledger from a truncated one.
+ * Every fill, per account in venue order. Capped for long runs: past `cap` fills in all, the oldest are dropped; an
+ * account that keeps only its recent history (`record(e, 'recent')`) keeps its last `recentCap`. `dropped` counts
+ * what was let go, so a consumer can tell a complete ledger from a truncated one.
  */
 export class Ledger {
-  private readonly all: Execution[] = [];
   private readonly perUid = new Map<number, Execution[]>();
+  private count = 0;
   dropped = 0;
 
-  constructor(private readonly cap = 1_000_000) {}
+  constructor(
+    private readonly cap = 1_000_000,
+    private readonly recentCap = RECENT_FILLS,
+  ) {}
 
-  record(e: Execution): void {
-    this.all.push(e);
+  record(e: Execution, history: 'full' | 'recent' = 'full'): void {
     let list = this.perUid.get(e.uid);
     if (!list) {
       list = [];
       this.perUid.set(e.uid, list);
     }
     list.push(e);
-    if (this.all.length > this.cap * 1.25) this.trim();
+    this.count++;
+    // Trimming in batches (a quarter over the cap) keeps the splices rare.
+    if (history === 'recent' && list.length > this.recentCap * 1.25) this.drop(list, list.length - this.recentCap);
+    if (this.count > this.cap * 1.25) this.trim();
   }
 
+  /** Every kept fill in venue order (merged from the per-account lists: for the control plane, not a hot path). */
   entries(): readonly Execution[] {
-    return this.all;
+    const out: Execution[] = [];
+    for (const list of this.perUid.values()) out.push(...list);
+    return out.sort((a, b) => a.seq - b.seq);
   }
 
   of(uid: number): readonly Execution[] {
@@ -66,24 +78,28 @@ export class Ledger {
   }
 
   get size(): number {
-    return this.all.length;
+    return this.count;
   }
 
   clear(): void {
-    this.all.length = 0;
     this.perUid.clear();
+    this.count = 0;
     this.dropped = 0;
   }
 
+  private drop(list: Execution[], n: number): void {
+    list.splice(0, n);
+    this.count -= n;
+    this.dropped += n;
+  }
+
+  /** Drops the oldest fills across accounts down to `cap`. */
   private trim(): void {
-    const cut = this.all.length - this.cap;
-    const minSeq = this.all[cut]!.seq;
-    this.all.splice(0, cut);
-    this.dropped += cut;
+    const minSeq = this.entries()[this.count - this.cap]!.seq;
     for (const [uid, list] of this.perUid) {
       let i = 0;
       while (i < list.length && list[i]!.seq < minSeq) i++;
-      if (i > 0) list.splice(0, i);
+      if (i > 0) this.drop(list, i);
       if (list.length === 0) this.perUid.delete(uid);
     }
   }

@@ -18,6 +18,16 @@ export const price = (inst: Instrument, ticks: number): string => fromSteps(tick
 export const qty = (inst: Instrument, lots: number): string => fromSteps(lots, inst.lot, inst.qtyDecimals);
 /** nano-USDT → USDT string with 8 decimals, trailing zeros trimmed to at least 2 (Bybit prints e.g. "0.0024"). */
 export const usdt = (nano: number): string => trim(formatScaled(Math.round(nano), 8, 8));
+
+/**
+ * A running total in USDT (24 h turnover, a kline's turnover, open-interest value): exact while it fits in
+ * nano-USDT integers (≤ ~90M USDT), then to the cent. A float sum that large has no exact nano digits to print, and
+ * a busy market passes 90M USDT of turnover within hours.
+ */
+export const usdtTotal = (nano: number): string => {
+  const n = Math.round(nano);
+  return Number.isSafeInteger(n) ? usdt(n) : (nano / 1e8).toFixed(2);
+};
 /** A fractional tick price (a mid, an average) with the instrument's decimals plus 2, trimmed. */
 export const fracPrice = (inst: Instrument, ticks: number): string => {
   const decimals = inst.priceDecimals + 2;

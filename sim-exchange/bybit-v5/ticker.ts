@@ -1,5 +1,5 @@
 import type { Venue } from '../venue/venue.ts';
-import { price, qty, usdt, fracPrice } from './serialize.ts';
+import { price, qty, usdtTotal, fracPrice } from './serialize.ts';
 
 const EIGHT_HOURS = 8 * 3600_000;
 
@@ -38,8 +38,8 @@ export function tickerJson(venue: Venue, symbol: string, now: number): Record<st
     lowPrice24h: px(w.low ?? lastTicks),
     prevPrice1h: px(w.prev1h ?? lastTicks),
     openInterest: qty(inst, openInterest),
-    openInterestValue: usdt(mark === undefined ? 0 : openInterest * mark * inst.cashPerTickLot),
-    turnover24h: usdt(w.turnover),
+    openInterestValue: usdtTotal(mark === undefined ? 0 : openInterest * mark * inst.cashPerTickLot),
+    turnover24h: usdtTotal(w.turnover),
     volume24h: qty(inst, w.volume),
     fundingRate: '0',
     nextFundingTime: String(Math.ceil((now + 1) / EIGHT_HOURS) * EIGHT_HOURS),

@@ -357,6 +357,8 @@ export class Market {
     const secret = `market-${this.secretRng.u32().toString(16)}${this.secretRng.u32().toString(16)}`;
     return this.venue.createAccount({
       apiKey, secret, balance: MARKET_BALANCE, makerFeeRate: '0', takerFeeRate: '0', leverage: 100, label: `market:${name}`,
+      // The market trades all day: keeping its every fill and closed order would grow a long-lived venue without end.
+      history: 'recent',
     }).uid;
   }
 

@@ -37,10 +37,13 @@ export interface OrderRecord {
 
 export const isOpen = (o: OrderRecord): boolean => o.status === 'New' || o.status === 'PartiallyFilled';
 
+/** Closed orders kept per account with `history: 'recent'` (see AccountConfig). */
+export const RECENT_CLOSED_ORDERS = 1_000;
+
 /**
  * Orders of all accounts, indexed the ways the API looks them up. Open orders per account are kept in insertion
- * order; closed orders move to a per-account history capped at `historyCap` (Bybit keeps 7 days; a soak would grow
- * without a cap).
+ * order; closed orders move to a per-account history capped at `historyCap`, or `recentCap` for an account that keeps
+ * only its recent history (Bybit keeps 7 days; a soak would grow without a cap).
  */
 export class OrderStore {
   private readonly byId = new Map<string, OrderRecord>();
@@ -49,7 +52,10 @@ export class OrderStore {
   private readonly open = new Map<number, Map<number, OrderRecord>>();
   private readonly history = new Map<number, OrderRecord[]>();
 
-  constructor(private readonly historyCap = 20_000) {}
+  constructor(
+    private readonly historyCap = 20_000,
+    private readonly recentCap = RECENT_CLOSED_ORDERS,
+  ) {}
 
   add(o: OrderRecord): void {
     this.byId.set(o.orderId, o);
@@ -64,7 +70,8 @@ export class OrderStore {
   }
 
   /** Called once when an order reaches a final status. */
-  close(o: OrderRecord): void {
+  close(o: OrderRecord, history: 'full' | 'recent' = 'full'): void {
+    const cap = history === 'recent' ? this.recentCap : this.historyCap;
     this.open.get(o.uid)?.delete(o.engineId);
     this.byEngine.delete(o.engineId);
     let h = this.history.get(o.uid);
@@ -73,8 +80,8 @@ export class OrderStore {
       this.history.set(o.uid, h);
     }
     h.push(o);
-    if (h.length > this.historyCap * 1.25) {
-      for (const old of h.splice(0, h.length - this.historyCap)) {
+    if (h.length > cap * 1.25) {
+      for (const old of h.splice(0, h.length - cap)) {
         this.byId.delete(old.orderId);
         if (old.orderLinkId) this.byLink.delete(linkKey(old.uid, old.orderLinkId));
       }

@@ -514,7 +514,7 @@ export class Venue {
           rec.rejectReason = text.rejectReason;
           rec.cancelType = ev.reason === 'external' ? ctx.cancelType : text.cancelType;
           rec.updatedTime = ctx.now;
-          this.orders.close(rec);
+          this.orders.close(rec, this.accounts.get(rec.uid)!.history);
           ctx.changes.order(rec);
           break;
         }
@@ -552,12 +552,12 @@ export class Venue {
         price: ev.price, qty: ev.qty, notional, fee, feeRate, isMaker, time: now, closedSize: effect.closedQty,
         pnl: effect.pnl, midBefore: ctx.midBefore, touchBefore: touch ?? null, takerSignedAt: taker.signedAt,
       };
-      this.ledger.record(exec);
+      this.ledger.record(exec, acct.history);
       ctx.changes.execution(exec);
       ctx.changes.order(rec);
       if (leaves === 0) {
         this.resting.delete(rec);
-        this.orders.close(rec);
+        this.orders.close(rec, acct.history);
       }
     }
     tape.record(trade, inst.cashPerTickLot);

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decimalsOf, formatScaled, fromSteps, parseStep, toSteps, type Step } from '../../sim-exchange/bybit-v5/decimal.ts';
+import { usdt, usdtTotal } from '../../sim-exchange/bybit-v5/serialize.ts';
 
 const ok = (value: number) => ({ ok: true, value });
 const why = (text: unknown, step: Step): string => {
@@ -210,5 +211,18 @@ describe('decimalsOf', () => {
     ['', 0],
   ])('%j → %i', (text, n) => {
     expect(decimalsOf(text)).toBe(n);
+  });
+});
+
+describe('usdtTotal (running totals: turnover, open-interest value)', () => {
+  it('is exact in nano-USDT while that fits in a safe integer', () => {
+    expect(usdtTotal(123_456_789)).toBe(usdt(123_456_789));
+    expect(usdtTotal(Number.MAX_SAFE_INTEGER)).toBe('90071992.54740991');
+  });
+
+  it('prints to the cent past ~90M USDT instead of throwing (a busy market gets there within hours)', () => {
+    expect(() => usdt(1e17)).toThrow(RangeError);
+    expect(usdtTotal(1e17)).toBe('1000000000.00');
+    expect(usdtTotal(Number.MAX_SAFE_INTEGER * 3)).toBe('270215977.64');
   });
 });

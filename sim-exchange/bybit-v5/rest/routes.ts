@@ -23,7 +23,7 @@ import {
   levelsJson,
   price as priceText,
   qty as qtyText,
-  usdt,
+  usdtTotal,
 } from '../serialize.ts';
 import { tickerJson } from '../ticker.ts';
 import {
@@ -228,7 +228,7 @@ export function registerRoutes(
       priceText(inst, b.low),
       priceText(inst, b.close),
       qtyText(inst, b.volume),
-      usdt(b.turnover),
+      usdtTotal(b.turnover),
     ]);
     return { symbol: inst.symbol, category: 'linear', list };
   });
