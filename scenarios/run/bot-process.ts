@@ -5,8 +5,12 @@
  * line and for unhandled errors (level ≥ 50 without a catalogue `code`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { stringify as stringifyYaml } from 'yaml';
+import type { Channel } from '../../chaos/driver.ts';
+import type { Venue } from '../../sim-exchange/venue/venue.ts';
 import { REPO_ROOT } from '../schema.ts';
 
 export interface BotProcess {
@@ -85,4 +89,78 @@ export async function waitHttpOk(url: string, timeoutMs: number, abort?: Promise
     if (Date.now() > deadline) throw new Error(`${url} not healthy after ${timeoutMs} ms: ${last}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+export interface LaunchOptions {
+  /** The venue (in this process): the bot's first order is awaited on its account updates. */
+  readonly venue: Venue;
+  readonly botUid: number;
+  readonly symbol: string;
+  readonly account: { readonly apiKey: string; readonly secret: string };
+  /** The bot's config document (example.yaml + overrides); its venue section is pointed at `endpoint`. */
+  readonly botConfig: Record<string, unknown>;
+  /** host:port of each channel's way in (the fault proxy). */
+  readonly endpoint: (ch: Channel) => string;
+  /** Where the generated config goes, and the comment line at its top. */
+  readonly configPath: string;
+  readonly header: string;
+  readonly logsDir: string;
+  /** Called with the process as soon as it is spawned, so the caller can stop it if a later wait fails. */
+  readonly onSpawn: (p: BotProcess) => void;
+  readonly timeoutMs: number;
+}
+
+/**
+ * Starts the bot the way a scenario (and a soak) does: writes its config (venue URLs through the proxy, the bot's
+ * keys, telemetry on any free port), spawns it, then waits for its telemetry port, its /healthz and its first order
+ * at the venue (an event: the venue tells us on every account update). Resolves with the process and its telemetry
+ * base URL.
+ */
+export async function launchBot(o: LaunchOptions): Promise<{ bot: BotProcess; telemetry: string }> {
+  const ep = o.endpoint;
+  const cfg = {
+    ...o.botConfig,
+    symbol: o.symbol,
+    venue: {
+      ...(o.botConfig['venue'] as object | undefined),
+      restUrl: `http://${ep('rest')}`,
+      wsPublicUrl: `ws://${ep('ws-public')}/v5/public/linear`,
+      wsPrivateUrl: `ws://${ep('ws-private')}/v5/private`,
+      wsTradeUrl: `ws://${ep('ws-trade')}/v5/trade`,
+      apiKey: o.account.apiKey,
+      apiSecret: o.account.secret,
+    },
+    telemetry: { ...(o.botConfig['telemetry'] as object | undefined), host: '127.0.0.1', port: 0 },
+  };
+  writeFileSync(o.configPath, `${o.header}\n${stringifyYaml(cfg)}`);
+  const bot = spawnBot(o.configPath, { stdout: join(o.logsDir, 'bot.stdout.log'), stderr: join(o.logsDir, 'bot.stderr.log') });
+  o.onSpawn(bot);
+  const port = await Promise.race([
+    bot.port,
+    new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`bot printed no telemetry port within ${o.timeoutMs} ms`)), o.timeoutMs).unref()),
+  ]);
+  const telemetry = `http://127.0.0.1:${port}`;
+  await waitHttpOk(`${telemetry}/healthz`, o.timeoutMs, bot.exited);
+  const { venue, botUid, symbol } = o;
+  await new Promise<void>((resolve, reject) => {
+    if (venue.orders.openCount(botUid, symbol) > 0) return resolve();
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`the bot was healthy but placed no order within ${o.timeoutMs} ms`));
+    }, o.timeoutMs);
+    const off = venue.listen({
+      onAccountUpdate: (uid) => {
+        if (uid !== botUid || venue.orders.openCount(botUid, symbol) === 0) return;
+        clearTimeout(timer);
+        off();
+        resolve();
+      },
+    });
+    void bot.exited.then(() => {
+      clearTimeout(timer);
+      off();
+      reject(new Error('the bot exited before it quoted'));
+    });
+  });
+  return { bot, telemetry };
 }

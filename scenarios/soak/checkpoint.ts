@@ -26,6 +26,16 @@ const windowResult = z.object({
   gates: z.array(gate),
   venue: resources,
   bot: resources,
+  /** The window at which the session (venue + bot processes) that ran this window started; resumes start new ones. */
+  session: z.number().int().nonnegative().optional(),
+  /** Faults injected in the window (names). */
+  faults: z.array(z.string()).optional(),
+  /** The background REST load's requests in the window. */
+  load: z.object({ sent: z.number(), ok: z.number(), failed: z.number() }).optional(),
+  /** Fills the venue's ledger retained at the window's end (all accounts; capped by the venue): context for its heap. */
+  venueLedgerRows: z.number().int().nonnegative().optional(),
+  /** The bot's fills in the window. */
+  fills: z.number().int().nonnegative().optional(),
   pass: z.boolean(),
 });
 

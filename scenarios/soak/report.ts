@@ -4,7 +4,8 @@
  * bot, quote-cycle p95 and net_bps per window).
  *
  * FAIL when any of: a window failed a gate (each failed gate is a reason); a resource or latency series is flagged by
- * the drift rule (scenarios/soak/drift.ts); the run is incomplete (fewer windows recorded than planned).
+ * the drift rule (scenarios/soak/drift.ts); a series has no sample in any window (never a default pass) or too few
+ * windows to judge a trend; the run is incomplete (fewer windows recorded than planned).
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -73,7 +74,15 @@ export function renderSoakMarkdown(cp: SoakCheckpoint, v: SoakVerdict): string {
   const out: string[] = [];
   out.push(`# Soak sign-off: ${v.pass ? 'PASS' : 'FAIL'}`, '');
   out.push(`Duration ${fmtDuration(c.durationMs)}, window ${fmtDuration(c.windowMs)}, seed ${c.seed}${c.scenario ? `, scenario \`${c.scenario}\`` : ''}.`);
-  out.push(`Started ${cp.startedAt}, last checkpoint ${cp.updatedAt}; ${cp.windows.length} of ${v.plannedWindows} windows recorded.`, '');
+  out.push(`Started ${cp.startedAt}, last checkpoint ${cp.updatedAt}; ${cp.windows.length} of ${v.plannedWindows} windows recorded.`);
+  const sessions = [...new Set(cp.windows.map((w) => w.session).filter((s): s is number => s !== undefined))];
+  if (sessions.length > 0)
+    out.push(
+      sessions.length === 1
+        ? `One venue and one bot process ran every window (one session, started at window ${sessions[0]}).`
+        : `${sessions.length} sessions (a fresh venue and bot each, after a resume), started at windows ${sessions.join(', ')}: resources step at those windows.`,
+    );
+  out.push('');
   out.push('## Reasons', '');
   if (v.reasons.length === 0) out.push('None: every window passed its gates, every series was measured, and none drifted.');
   else for (const r of v.reasons) out.push(`- ${r}`);
@@ -84,12 +93,12 @@ export function renderSoakMarkdown(cp: SoakCheckpoint, v: SoakVerdict): string {
       `| ${d.series.label} | ${r.flagged ? '**yes**' : 'no'} | ${fmtNum(r.slopePerHour * d.series.scale, 4)} ${d.series.unit} | ${(r.relSlopePerHour * 100).toFixed(2)} % | ${r.pRising.toPrecision(3)} | ${r.n} | ${mdCell(r.reason)} |`,
     );
   }
-  out.push('', '## Windows', '', '| # | span | regime | gates | net_bps | quote-cycle p95 ms | venue heap MB | venue RSS MB | venue lag ms | bot heap MB | bot RSS MB | bot lag ms |');
-  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  out.push('', '## Windows', '', '| # | span | regime | fault | gates | fills | net_bps | quote-cycle p95 ms | venue heap MB | venue RSS MB | venue lag ms | bot heap MB | bot RSS MB | bot lag ms | load ok/sent | venue ledger rows |');
+  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const w of cp.windows) {
     const failed = w.gates.filter((g) => !g.pass).length;
     out.push(
-      `| ${w.index} | ${fmtDuration(w.startMs)}–${fmtDuration(w.endMs)} | ${w.regime ?? ''} | ${failed === 0 ? `${w.gates.length} pass` : `**${failed} fail**`} | ${fmtScaled(metric('net_bps')(w), 1)} | ${fmtScaled(metric('quote_cycle_p95_ms')(w), 1)} | ${fmtScaled(w.venue.heapUsedBytes, 1e-6)} | ${fmtScaled(w.venue.rssBytes, 1e-6)} | ${fmtScaled(w.venue.eventLoopLagSeconds, 1e3)} | ${fmtScaled(w.bot.heapUsedBytes, 1e-6)} | ${fmtScaled(w.bot.rssBytes, 1e-6)} | ${fmtScaled(w.bot.eventLoopLagSeconds, 1e3)} |`,
+      `| ${w.index} | ${fmtDuration(w.startMs)}–${fmtDuration(w.endMs)} | ${w.regime ?? ''} | ${w.faults && w.faults.length > 0 ? mdCell(w.faults.join(', ')) : '—'} | ${failed === 0 ? `${w.gates.length} pass` : `**${failed} fail**`} | ${w.fills ?? '—'} | ${fmtScaled(metric('net_bps')(w), 1)} | ${fmtScaled(metric('quote_cycle_p95_ms')(w), 1)} | ${fmtScaled(w.venue.heapUsedBytes, 1e-6)} | ${fmtScaled(w.venue.rssBytes, 1e-6)} | ${fmtScaled(w.venue.eventLoopLagSeconds, 1e3)} | ${fmtScaled(w.bot.heapUsedBytes, 1e-6)} | ${fmtScaled(w.bot.rssBytes, 1e-6)} | ${fmtScaled(w.bot.eventLoopLagSeconds, 1e3)} | ${w.load ? `${w.load.ok}/${w.load.sent}` : '—'} | ${w.venueLedgerRows ?? '—'} |`,
     );
   }
   return `${out.join('\n')}\n`;

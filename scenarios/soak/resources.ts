@@ -1,7 +1,11 @@
 /**
  * Process resources for the soak, read from a Prometheus text exposition: prom-client's default metrics, which the
  * venue exports as `mmvenue_*` (control plane GET /metrics) and the bot as `mmbot_*` (its /metrics, only when the bot
- * runs with default metrics on — absent otherwise, and the soak records null).
+ * runs with default metrics on, as it does as its own process — absent otherwise, and the soak records null).
+ *
+ * prom-client resets its event-loop delay histogram on every collection, so the lag p99 read from one scrape covers
+ * the time since the previous scrape: the soak scrapes each process once per window boundary, and the lag it records
+ * is that window's.
  */
 
 export interface ResourceSample {
@@ -39,9 +43,9 @@ export function parseResources(text: string, prefix: string): ResourceSample {
 }
 
 /** Fetches a /metrics URL and parses it; any error gives EMPTY_RESOURCES (a soak window must not die on a scrape). */
-export async function scrapeResources(url: string, prefix: string, timeoutMs = 3000): Promise<ResourceSample> {
+export async function scrapeResources(url: string, prefix: string, timeoutMs = 3000, headers: Record<string, string> = {}): Promise<ResourceSample> {
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
     if (!res.ok) return EMPTY_RESOURCES;
     return parseResources(await res.text(), prefix);
   } catch {

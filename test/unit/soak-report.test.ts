@@ -62,6 +62,18 @@ describe('soak sign-off report', () => {
     expect(md).toContain('| venue heap used | **yes** |');
   });
 
+  it('says which sessions (venue + bot processes) ran the windows, and shows faults, load and the venue ledger', () => {
+    let cp = run(8, flatHeap);
+    const one = renderSoakMarkdown(cp, soakVerdict(cp, 8));
+    expect(one).not.toContain('session');
+    for (const w of cp.windows) cp = withWindow(cp, { ...w, session: w.index < 5 ? 0 : 5, faults: w.index === 2 ? ['ws-close-private#w2'] : [], load: { sent: 300, ok: 299, failed: 0 }, fills: 7, venueLedgerRows: 1000 * (w.index + 1) });
+    const md = renderSoakMarkdown(cp, soakVerdict(cp, 8));
+    expect(md).toContain('2 sessions (a fresh venue and bot each, after a resume), started at windows 0, 5');
+    expect(md).toMatch(/\| 2 \| 2 min 0 s–3 min 0 s \| vol-spike \| ws-close-private#w2 \| 1 pass \| 7 \|.* \| 299\/300 \| 3000 \|/);
+    const single = cp.windows.map((w) => ({ ...w, session: 0 }));
+    expect(renderSoakMarkdown({ ...cp, windows: single }, soakVerdict({ ...cp, windows: single }, 8))).toContain('One venue and one bot process ran every window (one session, started at window 0).');
+  });
+
   it('HTML is self-contained with inline SVG plots and escapes text', () => {
     const dir = mkdtempSync(join(tmpdir(), 'soak-rep-'));
     try {
