@@ -36,7 +36,7 @@ export interface Execution {
 }
 
 /** Fills kept per account with `history: 'recent'` (see AccountConfig). */
-export const RECENT_FILLS = 2_000;
+export const RECENT_FILLS = 500;
 
 /**
  * Every fill, per account in venue order. Capped for long runs: past `cap` fills in all, the oldest are dropped; an

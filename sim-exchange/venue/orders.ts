@@ -38,7 +38,7 @@ export interface OrderRecord {
 export const isOpen = (o: OrderRecord): boolean => o.status === 'New' || o.status === 'PartiallyFilled';
 
 /** Closed orders kept per account with `history: 'recent'` (see AccountConfig). */
-export const RECENT_CLOSED_ORDERS = 1_000;
+export const RECENT_CLOSED_ORDERS = 200;
 
 /**
  * Orders of all accounts, indexed the ways the API looks them up. Open orders per account are kept in insertion
