@@ -59,7 +59,7 @@ describe('scenario schema', () => {
       const l = loadScenarioFile(f);
       expect(l.scenario.id).toBe(basename(f).replace(/\.yaml$/, ''));
       expect(l.scenario.duration).toBeGreaterThanOrEqual(15_000);
-      expect(l.scenario.duration).toBeLessThanOrEqual(60_000);
+      expect(l.scenario.duration).toBeLessThanOrEqual(120_000);
     }
   });
 
@@ -68,13 +68,14 @@ describe('scenario schema', () => {
       const s = loadSuite(join(SUITES_DIR, f));
       expect(s.files.length).toBeGreaterThan(0);
     }
-    // Issue 6 item 5: at least 12 scenarios of 30–60 s (market time).
+    // Issue 6 item 5: at least 12 scenarios of 30–60 s (market time). SC-011 runs 120 s: its trend needs that long for
+    // the skew-off break to show reliably (docs/scenarios.md); none runs longer, to keep the suite within minutes.
     const pr = loadSuite('pr').files.map((f) => loadScenarioFile(f).scenario);
-    expect(pr.length).toBeGreaterThanOrEqual(12);
     expect(new Set(pr.map((s) => s.id)).size).toBe(pr.length);
+    expect(pr.filter((s) => s.duration >= 30_000 && s.duration <= 60_000).length).toBeGreaterThanOrEqual(12);
     for (const s of pr) {
       expect(s.duration, s.id).toBeGreaterThanOrEqual(30_000);
-      expect(s.duration, s.id).toBeLessThanOrEqual(60_000);
+      expect(s.duration, s.id).toBeLessThanOrEqual(120_000);
     }
   });
 
