@@ -63,26 +63,7 @@ function matcher(opts: DiffOptions): (o: LiveOrder, d: DesiredQuote) => boolean 
 }
 
 export function diffOrders(desired: readonly DesiredQuote[], live: readonly LiveOrder[], opts: DiffOptions = {}): OrderDiff {
-  const matches = matcher(opts);
-  const { want, have } = bySlot(desired, live);
-
-  const create: DesiredQuote[] = [];
-  const amend: { live: LiveOrder; to: DesiredQuote }[] = [];
-  const cancel: LiveOrder[] = [];
-
-  for (const [k, orders] of have) {
-    const free = orders.filter((o) => !isBlocking(o));
-    const d = want.get(k);
-    if (free.length < orders.length || d === undefined) {
-      cancel.push(...free);
-      continue;
-    }
-    const keep = free.find((o) => matches(o, d)) ?? free[0]!;
-    if (!matches(keep, d)) amend.push({ live: keep, to: d });
-    for (const o of free) if (o !== keep) cancel.push(o);
-  }
-  for (const [k, d] of want) if (!have.has(k)) create.push(d);
-  return { create, amend, cancel };
+  return planOrders(desired, live, opts).diff;
 }
 
 /**
@@ -92,17 +73,43 @@ export function diffOrders(desired: readonly DesiredQuote[], live: readonly Live
  * as quote_hold when a later requote acts there.
  */
 export function heldSlots(desired: readonly DesiredQuote[], live: readonly LiveOrder[], opts: DiffOptions = {}): { side: Side; level: number }[] {
+  return planOrders(desired, live, opts).held;
+}
+
+/** The diff and the held slots in one pass over the slots (what execution needs on every requote). */
+export function planOrders(
+  desired: readonly DesiredQuote[],
+  live: readonly LiveOrder[],
+  opts: DiffOptions = {},
+): { diff: OrderDiff; held: { side: Side; level: number }[] } {
   const matches = matcher(opts);
   const { want, have } = bySlot(desired, live);
-  const out: { side: Side; level: number }[] = [];
+
+  const create: DesiredQuote[] = [];
+  const amend: { live: LiveOrder; to: DesiredQuote }[] = [];
+  const cancel: LiveOrder[] = [];
+  const held: { side: Side; level: number }[] = [];
+
   for (const [k, orders] of have) {
-    if (!orders.some(isBlocking)) continue;
-    const creating = orders.filter((o) => isBlocking(o) && o.inflight !== 'cancel');
+    const free = orders.filter((o) => !isBlocking(o));
     const d = want.get(k);
-    const done = d === undefined ? creating.length === 0 : creating.length === 1 && matches(creating[0]!, d);
-    if (!done) out.push({ side: orders[0]!.side, level: orders[0]!.level });
+    if (free.length < orders.length) {
+      cancel.push(...free);
+      const creating = orders.filter((o) => isBlocking(o) && o.inflight !== 'cancel');
+      const done = d === undefined ? creating.length === 0 : creating.length === 1 && matches(creating[0]!, d);
+      if (!done) held.push({ side: orders[0]!.side, level: orders[0]!.level });
+      continue;
+    }
+    if (d === undefined) {
+      cancel.push(...free);
+      continue;
+    }
+    const keep = free.find((o) => matches(o, d)) ?? free[0]!;
+    if (!matches(keep, d)) amend.push({ live: keep, to: d });
+    for (const o of free) if (o !== keep) cancel.push(o);
   }
-  return out;
+  for (const [k, d] of want) if (!have.has(k)) create.push(d);
+  return { diff: { create, amend, cancel }, held };
 }
 
 export const isEmptyDiff = (d: OrderDiff): boolean => d.create.length + d.amend.length + d.cancel.length === 0;

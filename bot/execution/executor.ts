@@ -17,7 +17,7 @@ import type { RestClientV5, WebsocketClient } from 'bybit-api';
 import type { Logger } from 'pino';
 import type { Counter, Histogram } from 'prom-client';
 import type { DesiredQuote, ExecutionView, LiveOrder, OrderDiff, QuoteSet } from '../types.ts';
-import { diffOrders, heldSlots, slotKey, type DiffOptions } from './diff.ts';
+import { planOrders, slotKey, type DiffOptions } from './diff.ts';
 
 /** Bybit's answer to an amend that changes nothing (retCode 10001 covers many parameter errors, so match the text). */
 const UNCHANGED = /remains unchanged/i;
@@ -282,11 +282,11 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     if (this.stopped) return 0;
     if (q.symbol !== this.symbol) throw new Error(`QuoteSet for ${q.symbol} sent to the ${this.symbol} executor`);
     const desired = this.postOnlyFilter(q);
-    const live = this.orders.live();
-    const { diff: d, deferred } = this.withinBudget(diffOrders(desired, live, this.diffOptions));
+    const plan = planOrders(desired, this.orders.live(), this.diffOptions);
+    const { diff: d, deferred } = this.withinBudget(plan.diff);
     const now = this.clock.now();
     const held = new Map<string, number>();
-    for (const h of [...heldSlots(desired, live, this.diffOptions), ...deferred]) {
+    for (const h of [...plan.held, ...deferred]) {
       const k = slotKey(h.side, h.level);
       held.set(k, Math.min(this.heldSince.get(k) ?? q.triggeredAt, q.triggeredAt));
     }

@@ -27,23 +27,15 @@ import pino from 'pino';
 import * as hdr from 'hdr-histogram-js';
 import { RestClientV5, WebsocketClient } from 'bybit-api';
 import { cpuLine, machine, startChild, stealPct, stopChild } from './harness.ts';
+import type { VenueUrls } from '../lib/venue.ts';
 import type { Executor, ExecutionMode } from '../../bot/execution/executor.ts';
 import { parseConfig } from '../../bot/config/load.ts';
 import { startBot } from '../../bot/app.ts';
 
 const SYMBOL = 'BTCUSDT';
 const BOT = { apiKey: 'bench-bot-key', secret: 'bench-bot-secret' };
-const HOUSE = { apiKey: 'bench-house-key', secret: 'bench-house-secret' };
-
-interface VenueReady {
-  port: number;
-  rest: string;
-  wsPublic: string;
-  wsPrivate: string;
-  wsTrade: string;
-  control: string;
-  token: string;
-}
+/** What the venue child reports when ready: the same URLs as the stress venue child's. */
+type VenueReady = VenueUrls;
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Venue child

@@ -33,6 +33,8 @@ import * as hdr from 'hdr-histogram-js';
 import { OrderBook as Baseline, Side as BSide } from 'nodejs-order-book';
 import { OrderBook } from '../../sim-exchange/engine/order-book.ts';
 import type { BookSpec, EngineEvent, Level, PlaceCommand, Side } from '../../sim-exchange/engine/types.ts';
+// The bot's mulberry32 (same sequence as before): one seeded PRNG for benches and tests outside the venue.
+import { seededRandom } from '../../bot/execution/retry.ts';
 
 // ------------------------------------------------------------------------------------------------------------------
 // Parameters
@@ -66,20 +68,6 @@ const CONFIGS: Config[] = [
   { name: '~50/level', perLevel: 50, minRatio: 8 },
 ];
 const P99_GOAL_US = 5;
-
-// ------------------------------------------------------------------------------------------------------------------
-// PRNG
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ------------------------------------------------------------------------------------------------------------------
 // Workload
@@ -120,7 +108,7 @@ interface Workload {
 }
 
 function buildWorkload(cfg: Config, seed: number): Workload {
-  const rnd = mulberry32(seed);
+  const rnd = seededRandom(seed);
   const int = (lo: number, hi: number): number => lo + Math.floor(rnd() * (hi - lo + 1));
   const levelsPerSide = Math.round(RESTING / cfg.perLevel / 2);
   const maxId = RESTING + N_OPS + 1;

@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { detectDrift, linearFit, mannKendall, normalCdf, type DriftPoint } from '../../scenarios/soak/drift.ts';
+import { seededRandom } from '../../bot/execution/retry.ts';
 
-/** mulberry32: a seeded PRNG so every random series here is reproducible from the printed seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (the bot's seeded PRNG), so every random series here is reproducible from the printed seed. */
+const rng = seededRandom;
 function gauss(r: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
 }
