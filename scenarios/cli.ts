@@ -75,8 +75,24 @@ function loadWithOverrides(file: string, overrides: Record<string, unknown>): Lo
 const tty = process.stdout.isTTY === true;
 const out = (s: string) => void process.stdout.write(`${s}\n`);
 
-function defaultRunId(): string {
-  return process.env['MMBENCH_RUN_ID'] ?? `run-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}`;
+/**
+ * A new run's id: MMBENCH_RUN_ID, else `run-<UTC second>`, claimed by creating its directory under `root` so two runs
+ * started in the same second (two terminals, a script) get `run-…` and `run-…-2` instead of sharing one directory.
+ */
+function defaultRunId(root: string, prefix = 'run-'): string {
+  const fixed = process.env['MMBENCH_RUN_ID'];
+  if (fixed !== undefined) return fixed;
+  const base = `${prefix}${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}`;
+  mkdirSync(root, { recursive: true });
+  for (let i = 1; ; i++) {
+    const id = i === 1 ? base : `${base}-${i}`;
+    try {
+      mkdirSync(join(root, id));
+      return id;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
 }
 
 /** Renders progress: a live, rewritten line on a terminal; a plain line per phase otherwise. */
@@ -119,7 +135,7 @@ async function cmdRun(args: string[]): Promise<number> {
   const loaded = loadWithOverrides(resolveScenarioRef(positionals[0]!), parseBotOverrides(values['bot-override']!));
   const seed = values.seed === undefined ? undefined : Number(values.seed);
   if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32)) throw new UsageError(`--seed must be an integer in 0..2^32-1, got ${values.seed}`);
-  const r = await runOne(loaded, values.out!, values['run-id'] ?? defaultRunId(), seed);
+  const r = await runOne(loaded, values.out!, values['run-id'] ?? defaultRunId(values.out!), seed);
   out(verdictLine(r.report, r.dir));
   printFailures(r.report.gates);
   return r.pass ? 0 : 1;
@@ -179,7 +195,7 @@ async function cmdSuite(args: string[]): Promise<number> {
   if (!Number.isInteger(parallel) || parallel < 1 || parallel > 16) throw new UsageError(`--parallel must be an integer in 1..16, got ${values.parallel}`);
   // Validate everything before running anything: a typo fails in a second, not after minutes.
   const loaded = mine.map((f) => loadWithOverrides(f, botOverrides));
-  const runId = values['run-id'] ?? defaultRunId();
+  const runId = values['run-id'] ?? defaultRunId(values.out!);
   const root = values.out!;
   const runDir = join(root, runId);
   mkdirSync(runDir, { recursive: true });
@@ -311,7 +327,7 @@ async function cmdRepro(args: string[]): Promise<number> {
 
   // 2. Re-run: the same scenario file, the same seed → the same regime timeline and the same fault timeline.
   const loaded = loadScenarioFile(join(bundle, 'scenario.yaml'));
-  const r = await runOne(loaded, values.out!, values['run-id'] ?? defaultRunId(), meta.seed, `${meta.scenarioId}-repro`);
+  const r = await runOne(loaded, values.out!, values['run-id'] ?? defaultRunId(values.out!), meta.seed, `${meta.scenarioId}-repro`);
   const planned = (t: readonly { plannedMs: number; what: string }[]) => t.map((a) => `${a.plannedMs} ${a.what}`).join('\n');
   const timelineOk = planned(r.saved.extras.timeline) === planned(meta.faultTimeline);
   out(`${timelineOk ? 'PASS' : 'FAIL'}  fault timeline: ${meta.faultTimeline.length} action(s) ${timelineOk ? 'at the same scenario times' : 'differ from the bundle'}`);
@@ -359,7 +375,7 @@ async function cmdSoak(args: string[]): Promise<number> {
       if (!(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32)) throw new UsageError(`--seed must be an integer in 0..2^32-1, got ${values.seed}`);
       if (!(speed > 0 && speed <= 50)) throw new UsageError(`--speed must be in (0, 50], got ${values.speed}`);
       if (!(faultRate >= 0 && faultRate <= 1)) throw new UsageError(`--fault-rate must be in [0, 1], got ${values['fault-rate']}`);
-      const dir = join(values.out!, values['run-id'] ?? `soak-${defaultRunId()}`);
+      const dir = join(values.out!, values['run-id'] ?? defaultRunId(values.out!, 'soak-run-'));
       r = await runSoak({ dir, config: { durationMs, windowMs, seed, speed, faultRate }, log });
     }
   } catch (e) {
