@@ -94,6 +94,18 @@ export const QuotingSchema = z.strictObject({
     /** Keep a resting level-0 quote if the new target is within this many ticks and its queue is small. */
     stickTicks: int(0).default(1),
   }).prefault({}),
+  /**
+   * Inventory unwind, the aggressive end of the skew: when the skew pushes the position-reducing side's level-0 quote
+   * through the touch, the excess beyond the inventory at which it would sit exactly at the touch is crossed out with
+   * one IOC Limit order (limit = touch ∓ maxCrossTicks), instead of being clamped to post-only.
+   */
+  unwind: z.strictObject({
+    enabled: z.boolean({ error: 'expected true or false' }).default(true),
+    /** Protection: the IOC's limit is this many ticks through the touch it takes. */
+    maxCrossTicks: int(0, 1000).default(5),
+    /** No new unwind for this long after the last one settled (its position update must arrive first). */
+    cooldownMs: int(0, 600_000).default(2000),
+  }).prefault({}),
 });
 
 export const ModelSchema = z.strictObject({

@@ -33,6 +33,8 @@ export interface QuoteParams {
   readonly softWiden: number;
   readonly softSizeMult: number;
   readonly guards: GuardLimits;
+  /** Inventory unwind (stages/unwind.ts); absent or disabled = never cross. */
+  readonly unwind?: { readonly enabled: boolean; readonly maxCrossTicks: number };
 }
 
 /** State carried from one requote to the next (the only memory the pipeline has). */
@@ -81,6 +83,14 @@ export interface Quote {
   readonly lots: number;
 }
 
+export interface Unwind {
+  readonly side: Side;
+  readonly lots: number;
+  readonly limitPx: number;
+  /** Signed inventory (lots, fractional) at which the reducing side's level-0 quote sits exactly at the touch. */
+  readonly targetLots: number;
+}
+
 export interface QuoteContext {
   readonly in: QuoteInputs;
   readonly p: QuoteParams;
@@ -93,6 +103,12 @@ export interface QuoteContext {
   readonly skew?: { readonly inventoryRatio: number; readonly reservation: number; readonly bidSizeMult: number; readonly askSizeMult: number };
   readonly anchors?: { readonly bid: number; readonly ask: number; readonly nudges: readonly string[] };
   readonly guard?: { readonly decision: GuardDecision; readonly next: GuardState; readonly trips: readonly Trip[]; readonly sizeMult: number };
+  /**
+   * Set by the unwind stage when the skew pushed the position-reducing side's level-0 quote through the touch: one
+   * IOC Limit order on `side` for `lots`, limit `limitPx` (ticks), that takes the position back to about where that
+   * quote would sit exactly at the touch. The ladder's resting quotes are unaffected (post-only, never crossing).
+   */
+  readonly unwind?: Unwind;
   readonly quotes: readonly Quote[];
 }
 

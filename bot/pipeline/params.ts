@@ -27,6 +27,7 @@ export function quoteParams(c: BotConfig, inst: Instrument): QuoteParams {
     weights: c.model.weights,
     softWiden: g.softWiden,
     softSizeMult: g.softSizeMult,
+    unwind: { enabled: q.unwind.enabled, maxCrossTicks: q.unwind.maxCrossTicks },
     guards: {
       soft: g.soft,
       hard: g.hard,
