@@ -29,7 +29,8 @@ import { createLogger } from './telemetry/logger.ts';
 import { createMetrics, type BotMetrics } from './telemetry/metrics.ts';
 import { startTelemetry, type TelemetryServer } from './telemetry/server.ts';
 import { logCode } from './telemetry/errors.ts';
-import { Executor } from './execution/executor.ts';
+import { Executor, type UnwindRequest } from './execution/executor.ts';
+import { InventoryAge } from './state/inventory-age.ts';
 
 /** What the quote loop needs from execution (the real Executor, or a fake in tests). */
 export interface BotExecutor {
@@ -37,8 +38,18 @@ export interface BotExecutor {
   /** Resolves when the requote's actions are acked, with how many it sent (a fake may resolve with nothing). */
   apply(q: QuoteSet): Promise<number | void>;
   cancelAll(): Promise<void>;
+  /**
+   * Inventory unwind: one IOC Limit order that crosses out the excess position (pipeline stages/unwind.ts); resolves
+   * with its outcome. Optional: an executor without it never unwinds (the ladder still clamps to post-only).
+   */
+  unwind?(req: UnwindRequest): Promise<unknown>;
   /** `held`: slots the last apply held back (blocked by a pending create or cancel, or the amend budget spent). */
-  readonly view: ExecutionView & { readonly live?: readonly LiveOrder[]; readonly held?: number };
+  readonly view: ExecutionView & {
+    readonly live?: readonly LiveOrder[];
+    readonly held?: number;
+    /** Notional of our fills by liquidity role; without it the unwind's taker budget is zero. */
+    readonly turnover?: { readonly maker: number; readonly taker: number };
+  };
   stop(): void;
 }
 
@@ -87,6 +98,7 @@ export interface BotHandle {
 }
 
 const MODE_NUM: Record<GuardMode, number> = { normal: 0, soft: 1, hard: 2, killed: 3 };
+const NO_TURNOVER = Object.freeze({ maker: 0, taker: 0 });
 
 /** bybit-api's logger interface onto pino: its chatter at debug, its errors as warnings with a code. */
 function wsLogger(log: Logger) {
@@ -230,7 +242,15 @@ export async function startBot(config: BotConfig, opts: StartBotOptions = {}): P
           symbol: config.symbol,
           mode: config.execution.mode,
           logger: log,
-          metrics: { quoteCycle: metrics.quoteCycle, quoteHold: metrics.quoteHold, orderAck: metrics.orderAck, rejects: metrics.rejects, fills: metrics.fills },
+          metrics: {
+            quoteCycle: metrics.quoteCycle,
+            quoteHold: metrics.quoteHold,
+            orderAck: metrics.orderAck,
+            rejects: metrics.rejects,
+            fills: metrics.fills,
+            unwinds: metrics.unwinds,
+            unwindFills: metrics.unwindFills,
+          },
           metricsUnit: 'ms',
           linkIdPrefix: config.execution.linkIdPrefix,
           priceTolerance: (level, price) => {
@@ -276,6 +296,12 @@ export async function startBot(config: BotConfig, opts: StartBotOptions = {}): P
     let pendingAt: number | undefined;
     let running: Promise<void> | undefined;
     const applying = new Set<Promise<void>>();
+    // Inventory unwind: one at a time, and not again within cooldownMs of the last one settling (its position update
+    // must reach us before the next decision: the position comes from the private stream).
+    const unwindCfg = config.quoting.unwind;
+    let unwindInFlight = false;
+    let lastUnwindAt = Number.NEGATIVE_INFINITY;
+    const inventoryAge = new InventoryAge();
 
     // Our level-0 order, at the price it has or is being amended to (not one being created or cancelled).
     const restingOf = (side: 'Buy' | 'Sell'): Resting | undefined => {
@@ -321,6 +347,8 @@ export async function startBot(config: BotConfig, opts: StartBotOptions = {}): P
           book: bookFeed.book.view(50),
           bookStale: bookFeed.stale,
           positionLots,
+          inventoryAgeMs: inventoryAge.observe(positionLots, now),
+          turnover: view.turnover ?? NO_TURNOVER,
           risk: {
             ackP95Ms: ackWin.quantile(now, 0.95),
             drawdown,
@@ -371,6 +399,36 @@ export async function startBot(config: BotConfig, opts: StartBotOptions = {}): P
       const enteringHalt = halted && !wasHalted;
       wasHalted = halted;
       const thisCycle = cycle;
+      const u = ctx.unwind;
+      if (u !== undefined && !halted && !stopping && ex.unwind && !unwindInFlight && now - lastUnwindAt >= unwindCfg.cooldownMs) {
+        // Not awaited: the quote loop goes on (the ladder's resting quotes are applied as usual meanwhile).
+        unwindInFlight = true;
+        const req: UnwindRequest = {
+          side: u.side,
+          qty: inst.lotsToQty(u.lots),
+          price: inst.ticksToPrice(u.limitPx),
+          context: {
+            cycle: thisCycle,
+            position: view.position,
+            ageMs: Math.round(u.ageMs),
+            takerShareAfter: Number(u.takerShareAfter.toFixed(4)),
+            bestBid: ctx.fair ? inst.ticksToPrice(ctx.fair.bestBid) : '',
+            bestAsk: ctx.fair ? inst.ticksToPrice(ctx.fair.bestAsk) : '',
+            halfSpreadBps: Number((ctx.spread?.halfBps ?? 0).toFixed(3)),
+            guardMode: ctx.guard?.decision.mode ?? '',
+          },
+        };
+        const up = ex
+          .unwind(req)
+          .then(() => undefined)
+          .catch((err: unknown) => logCode(log, 'APPLY_FAILED', { cycle: thisCycle, action: 'unwind', err: (err as Error)?.message ?? String(err) }))
+          .finally(() => {
+            unwindInFlight = false;
+            lastUnwindAt = performance.now();
+          });
+        applying.add(up);
+        void up.finally(() => applying.delete(up));
+      }
       return (async () => {
         let sent = 0;
         try {

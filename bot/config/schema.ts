@@ -94,6 +94,24 @@ export const QuotingSchema = z.strictObject({
     /** Keep a resting level-0 quote if the new target is within this many ticks and its queue is small. */
     stickTicks: int(0).default(1),
   }).prefault({}),
+  /**
+   * Inventory unwind: a position the resting quotes have not reduced for `afterMs` is trimmed with small IOC Limit
+   * orders at the touch (`sliceQty` each, limit = touch ∓ maxCrossTicks), one at a time, `cooldownMs` apart, and only
+   * while the bot's own taker notional stays within `maxTakerShare` of its turnover (the slice included).
+   */
+  unwind: z.strictObject({
+    enabled: z.boolean({ error: 'expected true or false' }).default(true),
+    /** A position that has not moved toward zero for this long (ms) is trimmed. */
+    afterMs: int(0, 3_600_000).default(5000),
+    /** Size of one IOC slice (never more than the position; raised to the venue's min qty / min notional). */
+    sliceQty: decimal().default('0.002'),
+    /** Taker budget: taker notional / (maker + taker notional) of the bot's own fills, the slice included (1 = none). */
+    maxTakerShare: num(0, 1).default(0.05),
+    /** Protection: the IOC's limit is this many ticks through the touch it takes. */
+    maxCrossTicks: int(0, 1000).default(5),
+    /** No new unwind for this long after the last one settled (its position update must arrive first). */
+    cooldownMs: int(0, 600_000).default(2000),
+  }).prefault({}),
 });
 
 export const ModelSchema = z.strictObject({

@@ -16,7 +16,7 @@ import { EventEmitter } from 'node:events';
 import type { RestClientV5, WebsocketClient } from 'bybit-api';
 import type { Logger } from 'pino';
 import type { Counter, Histogram } from 'prom-client';
-import type { DesiredQuote, ExecutionView, LiveOrder, OrderDiff, QuoteSet } from '../types.ts';
+import type { DesiredQuote, ExecutionView, LiveOrder, OrderDiff, QuoteSet, Side } from '../types.ts';
 import { planOrders, slotKey, type DiffOptions } from './diff.ts';
 
 /** Bybit's answer to an amend that changes nothing (retCode 10001 covers many parameter errors, so match the text). */
@@ -31,7 +31,7 @@ import { PositionState } from '../state/position.ts';
 import { LinkIds } from '../venue/link-ids.ts';
 import { RateLimitGate } from '../venue/rate-limits.ts';
 import { VenueRest } from '../venue/rest.ts';
-import { parseFill, parseOrder, parsePosition, type OrderUpdate } from '../venue/messages.ts';
+import { isOpenStatus, parseFill, parseOrder, parsePosition, type OrderUpdate } from '../venue/messages.ts';
 import { addDec, eqDec } from '../venue/decimal.ts';
 
 export type ExecutionMode = 'batched' | 'sequential';
@@ -45,8 +45,12 @@ export interface ExecutorMetrics {
   readonly orderAck?: Histogram<'endpoint'>;
   /** Refusals, label `code` = retCode, or EC_PostOnlyWillTakeLiquidity for PostOnly cancels. */
   readonly rejects?: Counter<'code'>;
-  /** Our fills, label `liquidity` = maker | taker. */
+  /** Our fills, label `liquidity` = maker | taker (inventory-unwind fills included, as taker). */
   readonly fills?: Counter<'liquidity'>;
+  /** Inventory-unwind IOC orders, label `outcome` = filled | partial | unfilled | rejected | unknown. */
+  readonly unwinds?: Counter<'outcome'>;
+  /** Fills of inventory-unwind IOC orders. */
+  readonly unwindFills?: Counter<string>;
 }
 
 export interface ExecutorOptions {
@@ -88,6 +92,34 @@ export interface ExecutorOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Per-level price tolerance of the diff (diff.ts DiffOptions); default exact. */
   readonly priceTolerance?: (level: number, price: string) => string;
+  /** unwind() waits this long (ms) after its ack for the order's final state on the stream, then asks REST. Default 3000. */
+  readonly unwindSettleMs?: number;
+}
+
+/** An inventory-unwind order: one IOC Limit on the single-order endpoint (decimal strings on the instrument's grid). */
+export interface UnwindRequest {
+  readonly side: Side;
+  readonly qty: string;
+  /** Limit price: the worst price it may trade at. */
+  readonly price: string;
+  /** Why (position, target, touch...): logged with the send, for the operator. */
+  readonly context?: Readonly<Record<string, number | string>>;
+}
+
+/** How an unwind ended. `unknown`: no answer, or no final state seen in time (the position stream still tells). */
+export type UnwindResult = 'filled' | 'partial' | 'unfilled' | 'rejected' | 'unknown';
+
+export interface UnwindOutcome {
+  readonly orderLinkId: string;
+  readonly result: UnwindResult;
+  /** Venue retCode of the create (0 = accepted), or TRANSPORT_FAILED. */
+  readonly code: number;
+  readonly msg: string;
+  /** The venue's final order status, when seen. */
+  readonly status: string | undefined;
+  readonly filledQty: string;
+  /** Local ms from the send to the outcome. */
+  readonly latencyMs: number;
 }
 
 /** ExecutionView plus what execution knows beyond the seam. */
@@ -103,6 +135,11 @@ export interface ExecutorView extends ExecutionView {
   readonly reconciliations: number;
   readonly orphansCancelled: number;
   readonly live: readonly LiveOrder[];
+  /** Inventory-unwind IOC orders sent, and their fills (intended taker fills: not in takerFills). */
+  readonly unwinds: number;
+  readonly unwindFills: number;
+  /** Notional of our fills by liquidity role (the unwind's taker budget). */
+  readonly turnover: { readonly maker: number; readonly taker: number };
 }
 
 const GONE_CODES: ReadonlySet<number> = new Set([110001, 110008, 110010]);
@@ -126,7 +163,9 @@ interface AmendAction {
 export interface ExecutorEvents {
   reconciled: [{ reason: string; orphans: number; adopted: number; gone: number }];
   postOnlyReject: [{ orderLinkId: string; side: string; price: string }];
-  fill: [{ execId: string; orderLinkId: string; isMaker: boolean; price: string; qty: string }];
+  fill: [{ execId: string; orderLinkId: string; isMaker: boolean; price: string; qty: string; unwind: boolean }];
+  /** An inventory unwind ended (see unwind()). */
+  unwind: [UnwindOutcome];
   /**
    * An apply's actions are all acked (or failed); latency = quote_cycle in ms; heldMs = the longest quote_hold among
    * its actions (0 when none was held back).
@@ -172,6 +211,9 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   private amendsDeferred = 0;
   /** slot → triggeredAt of the earliest requote that wanted a change there and could not send it (see apply). */
   private readonly heldSince = new Map<string, number>();
+  /** Inventory unwinds awaiting their final order state: orderLinkId → newest state seen and who waits for it. */
+  private readonly unwindsOpen = new Map<string, { last: OrderUpdate | undefined; settle: (() => void) | undefined }>();
+  private unwindsSent = 0;
 
   constructor(private readonly opts: ExecutorOptions) {
     super();
@@ -222,6 +264,9 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       get reconciliations() { return self.reconciliations; },
       get orphansCancelled() { return self.orphansCancelled; },
       get live() { return self.orders.live(); },
+      get unwinds() { return self.unwindsSent; },
+      get unwindFills() { return self.fills.unwind; },
+      get turnover() { return self.fills.turnover; },
     };
     this.log.info({ linkIdPrefix: opts.linkIdPrefix, run: this.ids.run, seed }, 'executor created');
   }
@@ -322,6 +367,71 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     this.opts.metrics?.quoteCycle?.observe(latencyMs * this.scale);
     this.emit('applied', { cycle: q.cycle, actions: n, latencyMs, heldMs });
     return n;
+  }
+
+  /**
+   * Inventory unwind: one IOC Limit order (single-order `create`, through the Sender: rate-limit gate, retries, an
+   * orderLinkId minted once and reused by every retry). Its id carries the `U` marker (LinkIds.nextUnwind): it never
+   * rests and occupies no ladder slot, reconciliation leaves it alone, its stream updates do not touch the order store,
+   * and its fills are intended taker fills — counted in `view.unwindFills` (and `fills{liquidity="taker"}`), never in
+   * `view.takerFills` (the guards' unexpected-taker-fill input), logged at info (MMB-464), not as MMB-456.
+   * Resolves with the outcome once the venue's final order state is seen (stream, or REST after `unwindSettleMs`).
+   * The position change arrives on the private `position` stream as for any fill.
+   */
+  async unwind(req: UnwindRequest): Promise<UnwindOutcome> {
+    while (this.blocked) await this.blocked;
+    const link = this.ids.nextUnwind(req.side);
+    const t0 = this.clock.now();
+    const done = (result: UnwindResult, code: number, msg: string, u: OrderUpdate | undefined): UnwindOutcome => {
+      this.unwindsOpen.delete(link);
+      const out: UnwindOutcome = { orderLinkId: link, result, code, msg, status: u?.status, filledQty: u?.cumExecQty ?? '0', latencyMs: this.clock.now() - t0 };
+      this.opts.metrics?.unwinds?.inc({ outcome: result });
+      const { msg: retMsg, code: retCode, ...rest } = out;
+      this.log.info({ ...ec('EXEC_UNWIND'), ...rest, retCode, retMsg, side: req.side, qty: req.qty, price: req.price }, `inventory unwind ${result}`);
+      this.emit('unwind', out);
+      return out;
+    };
+    if (this.stopped) return done('unknown', TRANSPORT_FAILED, 'executor stopped', undefined);
+    const entry: { last: OrderUpdate | undefined; settle: (() => void) | undefined } = { last: undefined, settle: undefined };
+    this.unwindsOpen.set(link, entry);
+    this.unwindsSent++;
+    this.log.info({ ...ec('EXEC_UNWIND'), orderLinkId: link, side: req.side, qty: req.qty, price: req.price, ...req.context }, 'inventory unwind: sending IOC');
+    const work = (async (): Promise<UnwindOutcome> => {
+      const o = await this.sender.one('create', {
+        symbol: this.symbol,
+        side: req.side,
+        orderType: 'Limit',
+        qty: req.qty,
+        price: req.price,
+        timeInForce: 'IOC',
+        orderLinkId: link,
+      });
+      // 110072 on a retry: the first try had landed (the id is never reused otherwise).
+      if (o.code !== 0 && o.code !== DUPLICATE_LINK_ID) {
+        if (o.code !== TRANSPORT_FAILED) {
+          this.rejects.set(o.code, (this.rejects.get(o.code) ?? 0) + 1);
+          this.opts.metrics?.rejects?.inc({ code: String(o.code) });
+          this.log.warn({ ...ec('EXEC_REJECT'), action: 'unwind', retCode: o.code, retMsg: o.msg, orderLinkId: link }, 'order action refused');
+          return done('rejected', o.code, o.msg, undefined);
+        }
+        return done('unknown', o.code, o.msg, await this.lookup(link).catch(() => undefined));
+      }
+      if (!isFinal(entry.last)) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, this.opts.unwindSettleMs ?? 3000);
+          entry.settle = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+      }
+      let u = entry.last;
+      if (!isFinal(u)) u = (await this.lookup(link).catch(() => undefined)) ?? u;
+      if (!isFinal(u)) return done('unknown', 0, o.msg, u);
+      const filled = Number(u!.cumExecQty) > 0;
+      return done(u!.status === 'Filled' ? 'filled' : filled ? 'partial' : 'unfilled', 0, o.msg, u);
+    })();
+    return this.track(work);
   }
 
   /**
@@ -561,6 +671,10 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       if (topic === 'order') {
         for (const x of items) {
           const u = parseOrder(x);
+          if (u && u.symbol === this.symbol && this.ids.isUnwind(u.orderLinkId)) {
+            this.onUnwindOrder(u);
+            continue;
+          }
           if (u && u.symbol === this.symbol && this.ids.isOwn(u.orderLinkId) && this.applyVenueState(u, true) === 'untracked') {
             void this.reconcile('untracked-order');
           }
@@ -568,10 +682,15 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       } else if (topic === 'execution') {
         for (const x of items) {
           const f = parseFill(x);
-          if (!f || f.symbol !== this.symbol || !this.ids.isOwn(f.orderLinkId) || !this.fills.record(f)) continue;
+          if (!f || f.symbol !== this.symbol || !this.ids.isOwn(f.orderLinkId)) continue;
+          const unwind = this.ids.isUnwind(f.orderLinkId);
+          if (!this.fills.record(f, unwind)) continue;
           this.opts.metrics?.fills?.inc({ liquidity: f.isMaker ? 'maker' : 'taker' });
-          this.emit('fill', { execId: f.execId, orderLinkId: f.orderLinkId, isMaker: f.isMaker, price: f.price, qty: f.qty });
-          if (!f.isMaker) this.log.warn({ ...ec('EXEC_TAKER_FILL'), execId: f.execId, orderLinkId: f.orderLinkId, price: f.price, qty: f.qty }, 'taker fill');
+          this.emit('fill', { execId: f.execId, orderLinkId: f.orderLinkId, isMaker: f.isMaker, price: f.price, qty: f.qty, unwind });
+          if (unwind) {
+            this.opts.metrics?.unwindFills?.inc();
+            this.log.info({ ...ec('EXEC_UNWIND_FILL'), execId: f.execId, orderLinkId: f.orderLinkId, side: f.side, price: f.price, qty: f.qty, isMaker: f.isMaker }, 'inventory unwind fill');
+          } else if (!f.isMaker) this.log.warn({ ...ec('EXEC_TAKER_FILL'), execId: f.execId, orderLinkId: f.orderLinkId, price: f.price, qty: f.qty }, 'taker fill');
         }
       } else if (topic === 'position') {
         for (const x of items) {
@@ -582,6 +701,14 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     } catch (err) {
       this.log.error({ err, topic: e.topic }, 'private stream handler failed');
     }
+  }
+
+  /** An inventory-unwind order's state from the stream: kept (newest updatedTime) for unwind() to settle on. */
+  private onUnwindOrder(u: OrderUpdate): void {
+    const e = this.unwindsOpen.get(u.orderLinkId);
+    if (e === undefined) return; // settled already (or a previous run's): nothing waits for it
+    if (e.last === undefined || u.updatedTime >= e.last.updatedTime) e.last = u;
+    if (isFinal(e.last)) e.settle?.();
   }
 
   /** Applies a venue order state; counts PostOnly rejects. Returns what OrderStore.apply said. */
@@ -663,6 +790,10 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       'reconciled',
     );
   }
+}
+
+function isFinal(u: OrderUpdate | undefined): boolean {
+  return u !== undefined && !isOpenStatus(u.status) && u.status !== 'PendingNew';
 }
 
 function isPrivateKey(wsKey: string | undefined): boolean {

@@ -33,6 +33,14 @@ export interface QuoteParams {
   readonly softWiden: number;
   readonly softSizeMult: number;
   readonly guards: GuardLimits;
+  /** Inventory unwind (stages/unwind.ts); absent or disabled = never take. */
+  readonly unwind?: {
+    readonly enabled: boolean;
+    readonly afterMs: number;
+    readonly sliceLots: number;
+    readonly maxTakerShare: number;
+    readonly maxCrossTicks: number;
+  };
 }
 
 /** State carried from one requote to the next (the only memory the pipeline has). */
@@ -60,6 +68,10 @@ export interface QuoteInputs {
   readonly bookStale: boolean;
   /** Signed position in lots (long positive). */
   readonly positionLots: number;
+  /** Ms since the position last moved toward zero (or left zero); 0 when flat. */
+  readonly inventoryAgeMs: number;
+  /** Notional (quote currency) of the bot's own fills so far, by liquidity role. */
+  readonly turnover: { readonly maker: number; readonly taker: number };
   /** Guard inputs other than volatility and staleness, which the pipeline supplies itself. */
   readonly risk: Omit<GuardInputs, 'volBps' | 'stale'>;
   readonly resting: { readonly bid: Resting | undefined; readonly ask: Resting | undefined };
@@ -81,6 +93,16 @@ export interface Quote {
   readonly lots: number;
 }
 
+export interface Unwind {
+  readonly side: Side;
+  readonly lots: number;
+  readonly limitPx: number;
+  /** How long (ms) the position had gone without moving toward zero. */
+  readonly ageMs: number;
+  /** The bot's taker share of turnover if this slice fills in full (the budget it was checked against). */
+  readonly takerShareAfter: number;
+}
+
 export interface QuoteContext {
   readonly in: QuoteInputs;
   readonly p: QuoteParams;
@@ -93,6 +115,12 @@ export interface QuoteContext {
   readonly skew?: { readonly inventoryRatio: number; readonly reservation: number; readonly bidSizeMult: number; readonly askSizeMult: number };
   readonly anchors?: { readonly bid: number; readonly ask: number; readonly nudges: readonly string[] };
   readonly guard?: { readonly decision: GuardDecision; readonly next: GuardState; readonly trips: readonly Trip[]; readonly sizeMult: number };
+  /**
+   * Set by the unwind stage when the position has aged past `afterMs` and the taker budget allows a slice: one IOC
+   * Limit order on the reducing `side` for `lots`, limit `limitPx` (ticks). The ladder's resting quotes are unaffected
+   * (post-only, never crossing).
+   */
+  readonly unwind?: Unwind;
   readonly quotes: readonly Quote[];
 }
 

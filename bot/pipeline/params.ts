@@ -27,6 +27,13 @@ export function quoteParams(c: BotConfig, inst: Instrument): QuoteParams {
     weights: c.model.weights,
     softWiden: g.softWiden,
     softSizeMult: g.softSizeMult,
+    unwind: {
+      enabled: q.unwind.enabled,
+      afterMs: q.unwind.afterMs,
+      sliceLots: inst.qtyToLotsFloor(q.unwind.sliceQty),
+      maxTakerShare: q.unwind.maxTakerShare,
+      maxCrossTicks: q.unwind.maxCrossTicks,
+    },
     guards: {
       soft: g.soft,
       hard: g.hard,

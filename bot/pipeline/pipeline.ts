@@ -13,6 +13,7 @@ import { skew } from './stages/skew.ts';
 import { queueNudge } from './stages/queue.ts';
 import { guard } from './stages/guard.ts';
 import { ladder } from './stages/ladder.ts';
+import { unwind } from './stages/unwind.ts';
 
 export const STAGES: readonly (readonly [string, Stage])[] = [
   ['fair_value', fairValue],
@@ -21,6 +22,7 @@ export const STAGES: readonly (readonly [string, Stage])[] = [
   ['skew', skew],
   ['queue', queueNudge],
   ['guards', guard],
+  ['unwind', unwind],
   ['ladder', ladder],
 ];
 

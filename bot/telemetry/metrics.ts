@@ -32,6 +32,8 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     openOrders: new Gauge({ name: 'mmbot_open_orders', help: 'Open orders', registers: r }),
     desiredQuotes: new Gauge({ name: 'mmbot_desired_quotes', help: 'Quotes the last requote wanted resting, per side', labelNames: ['side'] as const, registers: r }),
     fills: new Counter({ name: 'mmbot_fills_total', help: 'Own fills by liquidity role', labelNames: ['liquidity'] as const, registers: r }),
+    unwinds: new Counter({ name: 'mmbot_unwinds_total', help: 'Inventory-unwind IOC orders sent, by outcome (filled, partial, unfilled, rejected, unknown)', labelNames: ['outcome'] as const, registers: r }),
+    unwindFills: new Counter({ name: 'mmbot_unwind_fills_total', help: 'Fills of inventory-unwind IOC orders (also counted in mmbot_fills_total{liquidity="taker"})', registers: r }),
     rejects: new Counter({ name: 'mmbot_rejects_total', help: 'Rejected actions by retCode', labelNames: ['code'] as const, registers: r }),
     reconnects: new Counter({ name: 'mmbot_reconnects_total', help: 'WebSocket reconnects per stream', labelNames: ['stream'] as const, registers: r }),
     bookStale: new Counter({ name: 'mmbot_book_stale_total', help: 'Times the local book went stale, by reason', labelNames: ['reason'] as const, registers: r }),

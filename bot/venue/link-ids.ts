@@ -45,6 +45,21 @@ export class LinkIds {
     return id;
   }
 
+  /**
+   * A fresh id for an inventory-unwind IOC: `<prefix>-<run>-U<B|S>-<n>`. It never rests and belongs to no ladder
+   * slot, so parse() does not recognise it (reconciliation neither adopts nor cancels it; slot tracking ignores it).
+   */
+  nextUnwind(side: Side): string {
+    const id = `${this.prefix}-${this.run}-U${side === 'Buy' ? 'B' : 'S'}-${(this.n++).toString(36)}`;
+    if (id.length > MAX_LEN) throw new Error(`orderLinkId too long (${id.length} > ${MAX_LEN}): ${id}`);
+    return id;
+  }
+
+  /** True for an inventory-unwind id of this bot (any run). */
+  isUnwind(orderLinkId: string): boolean {
+    return this.isOwn(orderLinkId) && /^[0-9a-z]+-U[BS]-[0-9a-z]+$/.test(orderLinkId.slice(this.prefix.length + 1));
+  }
+
   /** True for any id this bot (any run) could have minted. */
   isOwn(orderLinkId: string): boolean {
     return orderLinkId.startsWith(`${this.prefix}-`);

@@ -91,6 +91,8 @@ function inputs(book: BookView, positionLots: number, risk: { ackP95Ms: number |
     book,
     bookStale: false,
     positionLots,
+    inventoryAgeMs: 0,
+    turnover: { maker: 0, taker: 0 },
     risk: { ...risk, inventoryRatio: 0, takerFills: 0, rejects: 0, actions: 0, loss: 0, absPosition: 0 },
     resting,
     model: INITIAL_MODEL_STATE,

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { EventEmitter } from 'node:events';
 import pino from 'pino';
+import { Counter } from 'prom-client';
 import type { RestClientV5, WebsocketClient } from 'bybit-api';
 import { addDec, cmpDec, eqDec, subDec } from '../../bot/venue/decimal.ts';
 import { LinkIds } from '../../bot/venue/link-ids.ts';
@@ -330,6 +331,89 @@ describe('Executor: overlapping requotes', () => {
       { cycle: 1, actions: 1, latencyMs: 100, heldMs: 0 },
       { cycle: 4, actions: 1, latencyMs: 0, heldMs: 140 },
     ]);
+    ex.stop();
+  });
+});
+
+describe('Executor: inventory unwind', () => {
+  const capture = () => {
+    const logs: { level: number; code?: string; msg: string }[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as { level: number; code?: string; msg: string }) });
+    return { logger, logs };
+  };
+  const fillJson = (orderLinkId: string, execId: string, qty: string) => ({
+    symbol: 'BTCUSDT', execId, orderId: 'u1', orderLinkId, side: 'Sell', execPrice: '99.9', execQty: qty, isMaker: false, execType: 'Trade',
+  });
+
+  it('sends one IOC Limit create; its fill is a taker fill but not an unexpected one (no MMB-456, not in takerFills)', async () => {
+    const sent: Record<string, unknown>[] = [];
+    const ws = new FakeWs();
+    const { rest, calls } = fakeRest({
+      submitOrder: (p) => {
+        sent.push(p);
+        const link = p.orderLinkId as string;
+        // The venue's pushes may reach us before the create's answer.
+        ws.emit('update', { topic: 'execution', wsKey: 'v5Private', data: [fillJson(link, 'ux1', '0.003')] });
+        ws.emit('update', { topic: 'order', wsKey: 'v5Private', data: [orderJson(link, 'Filled', { orderId: 'u1', side: 'Sell', price: '99.5', qty: '0.003', leavesQty: '0', cumExecQty: '0.003', timeInForce: 'IOC' })] });
+        ws.emit('update', { topic: 'position', wsKey: 'v5Private', data: [{ symbol: 'BTCUSDT', side: 'Buy', size: '0.007', updatedTime: '2000' }] });
+        return Promise.resolve(ok({ orderId: 'u1', orderLinkId: link }));
+      },
+    });
+    const { logger, logs } = capture();
+    const fillsMetric = new Counter({ name: 'ut_fills_total', help: 'x', labelNames: ['liquidity'] as const, registers: [] });
+    const unwindsMetric = new Counter({ name: 'ut_unwinds_total', help: 'x', labelNames: ['outcome'] as const, registers: [] });
+    const ex = new Executor({
+      rest, wsPrivate: ws as unknown as WebsocketClient, symbol: 'BTCUSDT', logger, linkIdPrefix: 'ut', seed: 9,
+      retry: { timeoutMs: 30, baseMs: 1, maxMs: 2 }, metrics: { fills: fillsMetric, unwinds: unwindsMetric },
+    });
+    await ex.start();
+    const reconciles = calls.filter((c) => c === 'getActiveOrders').length;
+    const out = await ex.unwind({ side: 'Sell', qty: '0.003', price: '99.5' });
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ symbol: 'BTCUSDT', side: 'Sell', orderType: 'Limit', timeInForce: 'IOC', qty: '0.003', price: '99.5' });
+    const link = sent[0]!.orderLinkId as string;
+    expect(link).toMatch(/^ut-[0-9a-z]{6}-US-[0-9a-z]+$/);
+    expect(out).toMatchObject({ orderLinkId: link, result: 'filled', code: 0, status: 'Filled', filledQty: '0.003' });
+    // A real taker fill (the metric says so) that is not an unexpected one (the guards' input stays 0).
+    expect(ex.view.takerFills).toBe(0);
+    expect(ex.view.unwindFills).toBe(1);
+    expect(ex.view.unwinds).toBe(1);
+    expect((await fillsMetric.get()).values).toEqual([expect.objectContaining({ labels: { liquidity: 'taker' }, value: 1 })]);
+    expect((await unwindsMetric.get()).values).toEqual([expect.objectContaining({ labels: { outcome: 'filled' }, value: 1 })]);
+    // It never rests and occupies no slot: nothing tracked, no reconciliation for an "untracked" order.
+    expect(ex.view.openOrders).toBe(0);
+    expect(ex.view.live).toEqual([]);
+    expect(calls.filter((c) => c === 'getActiveOrders').length).toBe(reconciles);
+    expect(ex.view.position).toBe(0.007);
+    expect(logs.some((l) => l.code === 'MMB-456')).toBe(false);
+    expect(logs.filter((l) => l.level >= 40)).toEqual([]);
+    expect(logs.some((l) => l.code === 'MMB-464' && l.level === 30)).toBe(true);
+    expect(logs.some((l) => l.code === 'MMB-463' && l.level === 30 && /filled/.test(l.msg))).toBe(true);
+    // A resting (PostOnly) order's taker fill still counts as unexpected.
+    ws.emit('update', { topic: 'execution', wsKey: 'v5Private', data: [fillJson('ut-abcdef-B0-1', 'rx1', '0.001')] });
+    expect(ex.view.takerFills).toBe(1);
+    expect(logs.some((l) => l.code === 'MMB-456')).toBe(true);
+    ex.stop();
+  });
+
+  it('an IOC with no final state on the stream is looked up over REST; a refusal is a reject, not retried', async () => {
+    let n = 0;
+    const { rest, calls } = fakeRest({
+      submitOrder: (p) =>
+        Promise.resolve(++n === 1 ? ok({ orderId: 'u1', orderLinkId: p.orderLinkId }) : { retCode: 110007, retMsg: 'Insufficient available balance', result: {}, retExtInfo: {} }),
+      getActiveOrders: (p) =>
+        Promise.resolve(ok({ list: p.orderLinkId ? [orderJson(p.orderLinkId as string, 'Cancelled', { orderId: 'u1', side: 'Buy', leavesQty: '0', cumExecQty: '0', timeInForce: 'IOC' })] : [], nextPageCursor: '' })),
+    });
+    const ex = new Executor({
+      rest, wsPrivate: new FakeWs() as unknown as WebsocketClient, symbol: 'BTCUSDT', logger: pino({ level: 'silent' }), linkIdPrefix: 'ut', seed: 9,
+      retry: { timeoutMs: 30, baseMs: 1, maxMs: 2 }, unwindSettleMs: 1,
+    });
+    await ex.start();
+    expect(await ex.unwind({ side: 'Buy', qty: '0.002', price: '100.5' })).toMatchObject({ result: 'unfilled', status: 'Cancelled', filledQty: '0' });
+    expect(await ex.unwind({ side: 'Buy', qty: '0.002', price: '100.5' })).toMatchObject({ result: 'rejected', code: 110007 });
+    expect(calls.filter((c) => c === 'submitOrder')).toHaveLength(2);
+    expect(ex.view.rejects.get(110007)).toBe(1);
+    expect(ex.view.openOrders).toBe(0);
     ex.stop();
   });
 });
