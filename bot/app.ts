@@ -39,8 +39,8 @@ export interface BotExecutor {
   apply(q: QuoteSet): Promise<number | void>;
   cancelAll(): Promise<void>;
   /**
-   * Inventory unwind: one IOC Limit order that crosses out the excess position (pipeline stages/unwind.ts); resolves
-   * with its outcome. Optional: an executor without it never unwinds (the ladder still clamps to post-only).
+   * Inventory unwind: one IOC Limit slice that trims an aged position (pipeline stages/unwind.ts); resolves with its
+   * outcome. Optional: an executor without it never unwinds.
    */
   unwind?(req: UnwindRequest): Promise<unknown>;
   /** `held`: slots the last apply held back (blocked by a pending create or cancel, or the amend budget spent). */

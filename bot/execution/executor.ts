@@ -102,7 +102,7 @@ export interface UnwindRequest {
   readonly qty: string;
   /** Limit price: the worst price it may trade at. */
   readonly price: string;
-  /** Why (position, target, touch...): logged with the send, for the operator. */
+  /** Why (position, its age, the taker budget, the touch...): logged with the send, for the operator. */
   readonly context?: Readonly<Record<string, number | string>>;
 }
 
@@ -266,7 +266,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       get live() { return self.orders.live(); },
       get unwinds() { return self.unwindsSent; },
       get unwindFills() { return self.fills.unwind; },
-      get turnover() { return self.fills.turnover; },
+      get turnover() { return { ...self.fills.turnover }; }, // a copy: contexts keep it past this requote
     };
     this.log.info({ linkIdPrefix: opts.linkIdPrefix, run: this.ids.run, seed }, 'executor created');
   }

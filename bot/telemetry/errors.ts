@@ -39,7 +39,7 @@ export const ERRORS = {
   EXEC_NO_RATE_HEADERS: { code: 'MMB-460', level: 'warn', text: 'REST client does not return X-Bapi-Limit headers' },
   EXEC_STREAM_SILENT: { code: 'MMB-461', level: 'info', text: 'private stream silent for longer than silentMs; reconciling' },
   EXEC_STREAM_RECONNECTED: { code: 'MMB-462', level: 'warn', text: 'private stream reconnected; reconciling once resubscribed' },
-  EXEC_UNWIND: { code: 'MMB-463', level: 'info', text: 'inventory unwind: IOC order sent to cross out the excess position, and its outcome' },
+  EXEC_UNWIND: { code: 'MMB-463', level: 'info', text: 'inventory unwind: IOC slice sent to trim an aged position, and its outcome' },
   EXEC_UNWIND_FILL: { code: 'MMB-464', level: 'info', text: 'fill of an inventory-unwind IOC (an intended taker fill, not a guard input)' },
 
   // 5xx: shutdown
