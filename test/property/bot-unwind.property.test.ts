@@ -15,6 +15,7 @@ import type { BookView, Level } from '../../bot/marketdata/book.ts';
 import { INITIAL_MODEL_STATE, type QuoteInputs, type QuoteParams } from '../../bot/pipeline/context.ts';
 import { runPipeline } from '../../bot/pipeline/pipeline.ts';
 import { INITIAL_GUARD_STATE } from '../../bot/guards/guards.ts';
+import { FIXED_QUOTE_PARAMS } from './quote-params.ts';
 
 const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
 console.log('fast-check seed (unwind)', seed);
@@ -65,22 +66,7 @@ const paramsArb: fc.Arbitrary<QuoteParams> = fc
   .map(({ maxCrossTicks, afterMs, sliceLots, maxTakerShare, ...r }) => ({
     ...r,
     maxSpreadBps: r.minSpreadBps + r.extraSpread,
-    volHalfLifeMs: 1000,
-    volRefBps: 5,
-    liquidityLevels: 5,
-    liquidityRefLots: 2000,
-    latencyRefMs: 200,
-    pnlRef: 50,
-    weights: { volatility: 0.4, liquidity: 0.2, latency: 0.2, pnl: 0.2 },
-    softWiden: 2,
-    softSizeMult: 0.5,
-    guards: {
-      soft: { volBps: 1e9, ackP95Ms: 300, drawdown: 50, inventoryRatio: 1e9, takerFills: 1e9, rejectRate: 1 },
-      hard: { volBps: 1e9, ackP95Ms: 1000, drawdown: 150, inventoryRatio: 1e9, takerFills: 1e9, rejectRate: 1 },
-      cooldownMs: 1000,
-      minActionsForRejectRate: 10,
-      killSwitch: { maxLoss: 300, maxPosition: 1e9 },
-    },
+    ...FIXED_QUOTE_PARAMS,
     unwind: { enabled: true, afterMs, sliceLots, maxTakerShare, maxCrossTicks },
   }));
 
