@@ -14,6 +14,9 @@
  *   taker_share_pct = 100 · taker notional / N                   (by count: metricDetails().takerShareByCountPct)
  *   fill_rate       = Σ filled qty / Σ quoted qty over the window's orders
  *   order_age_p95_ms, quote_cycle_p95_ms: P95 from an HDR histogram (µs resolution, 3 significant digits)
+ *   mean_abs_position = (1 / (end − start)) · ∫ |P(t)| dt over the window, P(t) = Σ s_i q_i of the fills up to t
+ *                       (base units: the inventory the bot carried on average, not only its peak)
+ *   final_abs_position = |P(end)|  (base units: what the bot still held when the window closed)
  *
  * Choices where §4 is silent (also in docs/reports.md):
  * - Window membership: a fill counts if start ≤ time ≤ end; an order counts if start ≤ createdTime ≤ end.
@@ -28,6 +31,9 @@
  *   uses only taker fills whose `touchBefore` is known.
  * - order_age covers the window's orders that closed (closedTime ≠ null); still-open orders are censored, not counted.
  * - Latency samples that are not finite are dropped; negative ones count as 0.
+ * - mean_abs_position and final_abs_position start from the position the fills before the window built (runs start
+ *   flat, so usually 0) and are absent without a fill in the window: a bot that never traded held no inventory, but it
+ *   showed no inventory control either.
  *
  * No samples ⇒ `{absent: true, reason}`, never a default. Sums use Neumaier compensated summation.
  */
@@ -52,6 +58,8 @@ export const METRIC_NAMES: readonly MetricName[] = [
   'fill_rate',
   'order_age_p95_ms',
   'quote_cycle_p95_ms',
+  'mean_abs_position',
+  'final_abs_position',
 ];
 
 // ------------------------------------------------------------------------------------------------------------------
@@ -382,6 +390,7 @@ function compute(run: RunRecord, opts: MetricsOptions = {}): Computed {
 
   const metrics: Metrics = {
     ...bps,
+    ...positionMetrics(run, fills.length),
     slippage_bps: slippage,
     taker_share_pct: takerShare,
     fill_rate: fillRate,
@@ -410,6 +419,33 @@ function compute(run: RunRecord, opts: MetricsOptions = {}): Computed {
     quoteCycleMs: qcP,
   };
   return { metrics, details };
+}
+
+/**
+ * Time-weighted mean |position| over [start, end], and |position| at the end: the position is a step function of the
+ * fills (in time order; the ledger's order breaks ties), each step held until the next fill or the end of the window.
+ */
+function positionMetrics(run: RunRecord, fillsInWindow: number): Pick<Metrics, 'mean_abs_position' | 'final_abs_position'> {
+  const span = run.end - run.start;
+  const none = fillsInWindow === 0 ? 'no fills in the window' : span > 0 ? undefined : `window length ${span} ms is not positive`;
+  if (none !== undefined) return { mean_abs_position: absent(none), final_abs_position: absent(none) };
+  const sorted = [...run.fills].sort((a, b) => a.time - b.time);
+  const pos = new Sum();
+  let t = run.start;
+  const area = new Sum();
+  for (const f of sorted) {
+    if (f.time > run.end) break;
+    if (f.time > t) {
+      area.add(Math.abs(pos.value) * (f.time - t));
+      t = f.time;
+    }
+    pos.add(f.side * f.qty);
+  }
+  area.add(Math.abs(pos.value) * (run.end - t));
+  return {
+    mean_abs_position: present(area.value / span, fillsInWindow, 'mean_abs_position'),
+    final_abs_position: present(Math.abs(pos.value), fillsInWindow, 'final_abs_position'),
+  };
 }
 
 /** Every metric of DESIGN §4 over the run's window. */

@@ -20,19 +20,10 @@ import { PROFILES } from '../chaos/profiles.ts';
 import { CHANNELS } from '../chaos/driver.ts';
 import { BotConfigSchema } from '../bot/config/schema.ts';
 import type { Gate, MetricName } from './types.ts';
+import { METRIC_NAMES } from './metrics.ts';
 
-export const METRIC_NAMES: readonly MetricName[] = [
-  'spread_bps',
-  'adverse_bps',
-  'inventory_bps',
-  'fees_bps',
-  'net_bps',
-  'slippage_bps',
-  'taker_share_pct',
-  'fill_rate',
-  'order_age_p95_ms',
-  'quote_cycle_p95_ms',
-];
+/** The metric names a gate may use: the one list, in scenarios/metrics.ts. */
+export { METRIC_NAMES };
 
 /** Root of the repository (scenario paths such as `bot.base` and `market.replay.file` are relative to it). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');

@@ -92,7 +92,9 @@ export type MetricName =
   | 'taker_share_pct'
   | 'fill_rate'
   | 'order_age_p95_ms'
-  | 'quote_cycle_p95_ms';
+  | 'quote_cycle_p95_ms'
+  | 'mean_abs_position'
+  | 'final_abs_position';
 
 export type Metrics = Readonly<Record<MetricName, MetricValue>>;
 

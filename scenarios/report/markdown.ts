@@ -29,6 +29,8 @@ const UNITS: Partial<Record<MetricName, string>> = {
   taker_share_pct: '%',
   order_age_p95_ms: 'ms',
   quote_cycle_p95_ms: 'ms',
+  mean_abs_position: 'base',
+  final_abs_position: 'base',
 };
 
 /** The per-scenario summary.md. */

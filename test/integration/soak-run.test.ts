@@ -59,7 +59,7 @@ describe('mmbench soak', () => {
       }
       expect(w.metrics['quote_cycle_p95_ms']?.value).toBeGreaterThan(0);
       expect(Object.keys(w.metrics).sort()).toEqual(
-        ['adverse_bps', 'fees_bps', 'fill_rate', 'inventory_bps', 'net_bps', 'order_age_p95_ms', 'quote_cycle_p95_ms', 'slippage_bps', 'spread_bps', 'taker_share_pct'],
+        ['adverse_bps', 'fees_bps', 'fill_rate', 'final_abs_position', 'inventory_bps', 'mean_abs_position', 'net_bps', 'order_age_p95_ms', 'quote_cycle_p95_ms', 'slippage_bps', 'spread_bps', 'taker_share_pct'],
       );
       expect(w.faults).toEqual([`ws-close-private#w${w.index}`]);
       expect(w.load!.sent).toBeGreaterThan(0);

@@ -52,6 +52,22 @@ describe('computeMetrics on a hand-built run', () => {
     expect(d.finalMid).toBe(100.5);
   });
 
+  it('mean |position|: time-weighted over the window, from the position the fills before it built; final |position|', () => {
+    // 100 (the fill before the window) for 1000 ms, 102 for 4000, 101 for 12000, 101.5 for 3000; over 20000 ms
+    expect(val(m.mean_abs_position)).toBeCloseTo((100 * 1000 + 102 * 4000 + 101 * 12_000 + 101.5 * 3000) / 20_000, 12);
+    expect(samples(m.mean_abs_position)).toBe(3);
+    expect(val(m.final_abs_position)).toBeCloseTo(101.5, 12);
+    // Without it: 0, 2, 1, 1.5. A short counts by its size: −1 for 10 s, then +1 for 10 s is 1.
+    const inWindow = tinyRun().fills.slice(1);
+    expect(val(computeMetrics(tinyRun({ fills: inWindow })).mean_abs_position)).toBeCloseTo((2 * 4000 + 1 * 12_000 + 1.5 * 3000) / 20_000, 12);
+    const flip = [fill({ time: 0, side: -1, price: 100, qty: 1 }), fill({ time: 10_000, side: 1, price: 100, qty: 2 })];
+    const flipped = computeMetrics(tinyRun({ fills: flip }));
+    expect(val(flipped.mean_abs_position)).toBeCloseTo(1, 12);
+    expect(val(flipped.final_abs_position)).toBe(1);
+    // A fill after the window does not count at its end.
+    expect(val(computeMetrics(tinyRun({ fills: [...flip, fill({ time: 20_001, side: 1, price: 100, qty: 5 })] })).final_abs_position)).toBe(1);
+  });
+
   it('fill rate: filled / quoted over the orders created in the window', () => {
     expect(val(m.fill_rate)).toBeCloseTo(3.5 / 5, 12);
     expect(samples(m.fill_rate)).toBe(4);
@@ -156,6 +172,12 @@ describe('absent, never a default', () => {
     expect(reason(open.order_age_p95_ms)).toMatch(/no order closed \(1 still open\)/);
   });
 
+  it('no fill in the window ⇒ mean and final |position| absent, even with a position from before it', () => {
+    const m = computeMetrics(tinyRun({ fills: tinyRun().fills.slice(0, 1) }));
+    expect(reason(m.mean_abs_position)).toMatch(/no fills in the window/);
+    expect(reason(m.final_abs_position)).toMatch(/no fills in the window/);
+  });
+
   it('no quote-cycle samples ⇒ absent', () => {
     expect(reason(computeMetrics(tinyRun({ quoteCycleMs: [] })).quote_cycle_p95_ms)).toMatch(/no quote-cycle samples/);
     expect(reason(computeMetrics(tinyRun({ quoteCycleMs: [Number.NaN] })).quote_cycle_p95_ms)).toMatch(/no quote-cycle samples/);
@@ -207,6 +229,8 @@ function metricsWith(over: Partial<Record<MetricName, MetricValue>>): Metrics {
     fill_rate: present(0.2),
     order_age_p95_ms: present(800),
     quote_cycle_p95_ms: present(120),
+    mean_abs_position: present(0.01),
+    final_abs_position: present(0),
   };
   return { ...base, ...over };
 }

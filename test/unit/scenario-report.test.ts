@@ -357,4 +357,13 @@ describe('files', () => {
     expect(() => parseReportJson(JSON.stringify({ ...good, metrics: rest }), 'x.json')).toThrow('x.json: metrics.net_bps: expected');
     expect(() => parseReportJson(JSON.stringify({ ...good, gates: [{ name: 'a' }] }), 'x.json')).toThrow('x.json: gates[0]: expected {name, pass, detail}');
   });
+
+  it('parseReportJson reads a report written before the position metrics existed, with them absent', () => {
+    const good = JSON.parse(reportJson(tinyReport()));
+    const { mean_abs_position: _m, final_abs_position: _f, ...older } = good.metrics;
+    const back = parseReportJson(JSON.stringify({ ...good, metrics: older }), 'old.json');
+    const absent = { absent: true, reason: 'not in this report (written before the metric existed)' };
+    expect(back.metrics.mean_abs_position).toEqual(absent);
+    expect(back.metrics.final_abs_position).toEqual(absent);
+  });
 });

@@ -90,8 +90,8 @@ describe('scenario schema', () => {
       { metric: 'net_bps', op: '>=', threshold: -2.5 },
     ]);
     expect(l.scenario.recovery).toEqual({ within: 5000 });
-    // example.yaml has levels 3 and levelStepTicks 5: the override replaces one key, the rest stays.
-    expect(l.botConfig['quoting']).toMatchObject({ levels: 2, levelStepTicks: 5 });
+    // example.yaml has levels 3 and levelStepTicks 60: the override replaces one key, the rest stays.
+    expect(l.botConfig['quoting']).toMatchObject({ levels: 2, levelStepTicks: 60 });
   });
 
   it('an unknown field is rejected with the file and the path', () => {
