@@ -448,7 +448,7 @@ function positionMetrics(run: RunRecord, fillsInWindow: number): Pick<Metrics, '
   };
 }
 
-/** Every metric of DESIGN §4 over the run's window. */
+/** Every metric of DESIGN §4, and the two position metrics, over the run's window. */
 export function computeMetrics(run: RunRecord, opts?: MetricsOptions): Metrics {
   return compute(run, opts).metrics;
 }

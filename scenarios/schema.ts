@@ -20,10 +20,8 @@ import { PROFILES } from '../chaos/profiles.ts';
 import { CHANNELS } from '../chaos/driver.ts';
 import { BotConfigSchema } from '../bot/config/schema.ts';
 import type { Gate, MetricName } from './types.ts';
+// The metric names a gate may use: the one list, in scenarios/metrics.ts.
 import { METRIC_NAMES } from './metrics.ts';
-
-/** The metric names a gate may use: the one list, in scenarios/metrics.ts. */
-export { METRIC_NAMES };
 
 /** Root of the repository (scenario paths such as `bot.base` and `market.replay.file` are relative to it). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
