@@ -22,7 +22,7 @@ import { replayCommands } from '../sim-exchange/venue/commands.ts';
 import { compareToBaseline, failedFirst } from './gates.ts';
 import { parseReportJson, writeSuiteSummary } from './report/index.ts';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { deepMerge, libraryFiles, loadScenarioFile, loadSuite, parseScenario, resolveScenarioRef, ScenarioError, REPO_ROOT, type LoadedScenario } from './schema.ts';
+import { deepMerge, libraryFiles, loadScenarioFile, loadSuite, parseScenario, resolveScenarioRef, splitExclusive, ScenarioError, REPO_ROOT, type LoadedScenario } from './schema.ts';
 import { runScenario, type Progress, type RunOutcome } from './runner.ts';
 import { rebuildReports, ARTIFACTS } from './run/reports.ts';
 import type { GateResult, ScenarioReport } from './types.ts';
@@ -212,23 +212,25 @@ async function cmdSuite(args: string[]): Promise<number> {
       printFailures(r.report.gates);
     }
   } else {
-    let next = 0;
-    const worker = async () => {
-      while (next < loaded.length) {
-        const l = loaded[next++]!;
-        out(`start ${l.scenario.id}`);
-        const r = await runChild(l.file, root, runId, overrideArgs);
-        if (r.report) {
-          reports.push(r.report);
-          out(verdictLine(r.report));
-          printFailures(r.report.gates);
-        } else {
-          failedRuns.push(l.scenario.id);
-          out(`FAIL  ${l.scenario.id}  no report (exit code ${r.code}); see ${r.dir}`);
-        }
+    const { alone, shared } = splitExclusive(loaded);
+    const runIt = async (l: (typeof loaded)[number]) => {
+      out(`start ${l.scenario.id}${l.scenario.exclusive ? ' (exclusive: nothing else runs alongside)' : ''}`);
+      const r = await runChild(l.file, root, runId, overrideArgs);
+      if (r.report) {
+        reports.push(r.report);
+        out(verdictLine(r.report));
+        printFailures(r.report.gates);
+      } else {
+        failedRuns.push(l.scenario.id);
+        out(`FAIL  ${l.scenario.id}  no report (exit code ${r.code}); see ${r.dir}`);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(parallel, loaded.length) }, worker));
+    for (const l of alone) await runIt(l);
+    let next = 0;
+    const worker = async () => {
+      while (next < shared.length) await runIt(shared[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(parallel, shared.length) }, worker));
   }
   const wallMs = performance.now() - t0;
   const order = new Map(loaded.map((l, i) => [l.scenario.id, i]));

@@ -175,6 +175,11 @@ export const ScenarioSchema = z
     title: z.string().min(1).max(200),
     tags: z.array(z.string().regex(/^[a-z0-9-]+$/, { error: 'expected a lower-case tag' })).default([]),
     seed: z.number().int().min(0).max(2 ** 32 - 1),
+    /**
+     * Runs with no other scenario alongside when a suite runs in parallel: for gates on latency that another
+     * scenario's processes on the same cores would move (SC-010's quote-cycle tail on wan).
+     */
+    exclusive: z.boolean({ error: 'expected true or false' }).default(false),
     /** Scenario (market) time the bot quotes for, after it is healthy. */
     duration: Duration.refine((ms) => ms >= 1000 && ms <= 3_600_000, { error: 'expected a duration between 1s and 1h' }),
     instrument: z.strictObject({ symbol: z.literal('BTCUSDT', { error: 'expected BTCUSDT (the one instrument the market and bot trade)' }), category: z.literal('linear').default('linear') }),
@@ -323,6 +328,14 @@ const Suite = z.strictObject({
   scenarios: z.array(z.string().min(1)).min(1),
 });
 export type Suite = z.output<typeof Suite>;
+
+/**
+ * A parallel suite's plan: the exclusive scenarios first, one at a time with nothing alongside, then the rest sharing
+ * the workers. Each part keeps the suite's order.
+ */
+export function splitExclusive<T extends { readonly scenario: { readonly exclusive: boolean } }>(loaded: readonly T[]): { alone: T[]; shared: T[] } {
+  return { alone: loaded.filter((l) => l.scenario.exclusive), shared: loaded.filter((l) => !l.scenario.exclusive) };
+}
 
 /** A suite by name (scenarios/suites/<name>.yaml) or path; its scenarios resolved to files. */
 export function loadSuite(ref: string): { suite: Suite; file: string; files: string[] } {

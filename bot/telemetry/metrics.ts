@@ -9,6 +9,16 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 const STAGE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const NET_BUCKETS = [1, 2, 5, 10, 20, 35, 50, 75, 100, 150, 200, 300, 500, 1000, 2000, 5000, 10000];
+/**
+ * The release gate reads quote_cycle_p95_ms from this histogram (scenarios/run/prom.ts spreads a bucket's count
+ * evenly over it), so its resolution is the gate's: 5 ms steps from 50 to 300 ms, where WAN quote cycles and their
+ * gates (≤ 150, < 250, < 300) lie. With NET_BUCKETS' single 100–150 bucket a true P95 of 141 ms read as 147–150.
+ */
+const QUOTE_CYCLE_BUCKETS = [
+  1, 2, 5, 10, 20, 35,
+  ...Array.from({ length: 51 }, (_, i) => 50 + 5 * i),
+  400, 500, 750, 1000, 1500, 2000, 3000, 5000, 10000,
+];
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
   const registry = new Registry();
@@ -18,7 +28,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     registry,
     stageLatency: new Histogram({ name: 'mmbot_stage_latency_ms', help: 'Quote pipeline stage latency (ms)', labelNames: ['stage'] as const, buckets: STAGE_BUCKETS, registers: r }),
     pipelineLatency: new Histogram({ name: 'mmbot_pipeline_latency_ms', help: 'Whole quote pipeline latency (ms)', buckets: STAGE_BUCKETS, registers: r }),
-    quoteCycle: new Histogram({ name: 'mmbot_quote_cycle_ms', help: 'Market-data event to acks of all actions of its requote (ms)', labelNames: ['mode'] as const, buckets: NET_BUCKETS, registers: r }),
+    quoteCycle: new Histogram({ name: 'mmbot_quote_cycle_ms', help: 'Market-data event to acks of all actions of its requote (ms)', labelNames: ['mode'] as const, buckets: QUOTE_CYCLE_BUCKETS, registers: r }),
     quoteHold: new Histogram({ name: 'mmbot_quote_hold_ms', help: 'How long a wanted order change waited to be sent: its slot blocked by a pending create or cancel, or the amend rate budget spent (ms)', buckets: NET_BUCKETS, registers: r }),
     orderAck: new Histogram({ name: 'mmbot_order_ack_ms', help: 'Order request to venue ack (ms), per endpoint', labelNames: ['endpoint'] as const, buckets: NET_BUCKETS, registers: r }),
     guardTrips: new Counter({ name: 'mmbot_guard_trips_total', help: 'Guard trips by severity and reason', labelNames: ['severity', 'reason'] as const, registers: r }),

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify as stringifyYaml } from 'yaml';
-import { libraryFiles, loadScenarioFile, loadSuite, parseScenario, ScenarioError, SUITES_DIR } from '../../scenarios/schema.ts';
+import { libraryFiles, loadScenarioFile, loadSuite, parseScenario, ScenarioError, splitExclusive, SUITES_DIR } from '../../scenarios/schema.ts';
 import { resolveAt } from '../../scenarios/runner.ts';
 import { positionGate } from '../../scenarios/gates.ts';
 import { readdirSync } from 'node:fs';
@@ -77,6 +77,15 @@ describe('scenario schema', () => {
       expect(s.duration, s.id).toBeGreaterThanOrEqual(30_000);
       expect(s.duration, s.id).toBeLessThanOrEqual(120_000);
     }
+  });
+
+  it('exclusive scenarios run first and alone in a parallel suite; the rest keep the suite order', () => {
+    expect(parseScenario(GOOD, 'SC-900-test.yaml').scenario.exclusive).toBe(false);
+    const pr = loadSuite('pr').files.map((f) => loadScenarioFile(f));
+    const { alone, shared } = splitExclusive(pr);
+    expect(alone.map((l) => l.scenario.id)).toEqual(['SC-010-calm-wan']);
+    expect(shared.map((l) => l.scenario.id)).toEqual(pr.map((l) => l.scenario.id).filter((id) => id !== 'SC-010-calm-wan'));
+    expect(() => parseScenario({ ...GOOD, exclusive: 'yes' }, 'SC-900-test.yaml')).toThrow(/exclusive: expected true or false/);
   });
 
   it('reads a full file: durations in ms, gates parsed, bot overrides merged onto the base', () => {
