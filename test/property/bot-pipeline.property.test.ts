@@ -7,22 +7,18 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Instrument } from '../../bot/marketdata/instrument.ts';
 import type { BookView, Level } from '../../bot/marketdata/book.ts';
 import { INITIAL_MODEL_STATE, type QuoteInputs, type QuoteParams } from '../../bot/pipeline/context.ts';
 import { runPipeline, toQuoteSet } from '../../bot/pipeline/pipeline.ts';
 import { INITIAL_GUARD_STATE } from '../../bot/guards/guards.ts';
-import { FIXED_QUOTE_PARAMS } from './quote-params.ts';
+import { FIXED_QUOTE_PARAMS, SHARED_QUOTING_ARBS, halting, haltKindArb, instrumentArb } from './quote-params.ts';
 
 const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
 console.log('fast-check seed', seed);
 const RUNS = Number(process.env.FC_RUNS ?? 300);
 const params = { seed, numRuns: RUNS };
 
-const instArb = fc.record({
-  minNotional: fc.constantFrom('0', '5', '50'),
-  maxOrderQty: fc.constantFrom('0.050', '1.000', '100.000'),
-}).map((o) => new Instrument({ symbol: 'BTCUSDT', tickSize: '0.10', qtyStep: '0.001', minOrderQty: '0.001', maxOrderQty: o.maxOrderQty, minNotional: o.minNotional }));
+const instArb = instrumentArb();
 
 const bookArb: fc.Arbitrary<BookView> = fc
   .record({
@@ -45,17 +41,10 @@ const bookArb: fc.Arbitrary<BookView> = fc
 
 const paramsArb: fc.Arbitrary<QuoteParams> = fc
   .record({
-    levels: fc.integer({ min: 1, max: 5 }),
-    levelStepTicks: fc.integer({ min: 1, max: 10 }),
-    baseLots: fc.integer({ min: 1, max: 200 }),
-    maxPositionLots: fc.integer({ min: 1, max: 2000 }),
+    ...SHARED_QUOTING_ARBS,
     minSpreadBps: fc.double({ min: 0, max: 20, noNaN: true }),
     extraSpread: fc.double({ min: 0, max: 50, noNaN: true }),
-    microWeight: fc.double({ min: 0, max: 1, noNaN: true }),
     skewBps: fc.double({ min: 0, max: 50, noNaN: true }),
-    sizeSkew: fc.double({ min: 0, max: 1, noNaN: true }),
-    queueMaxAheadLots: fc.integer({ min: 0, max: 5000 }),
-    stickTicks: fc.integer({ min: 0, max: 3 }),
   })
   .map((r) => ({
     ...r,
@@ -177,17 +166,10 @@ describe('quote pipeline properties', () => {
   });
 
   it('a HARD guard (stale book, HARD threshold, cooldown) or the kill switch yields no quotes', () => {
-    const hardArb = fc.constantFrom('stale', 'ack', 'drawdown', 'cooldown', 'killed', 'max_loss');
     fc.assert(
-      fc.property(scenario, hardArb, ({ inst, book, p, risk, positionLots }, kind) => {
+      fc.property(scenario, haltKindArb, ({ inst, book, p, risk, positionLots }, kind) => {
         const base = inputs(book, positionLots, risk);
-        const i: QuoteInputs =
-          kind === 'stale' ? { ...base, bookStale: true }
-          : kind === 'ack' ? { ...base, risk: { ...base.risk, ackP95Ms: 5000 } }
-          : kind === 'drawdown' ? { ...base, risk: { ...base.risk, drawdown: 1000 } }
-          : kind === 'cooldown' ? { ...base, guardState: { ...INITIAL_GUARD_STATE, haltUntil: base.now + 1 } }
-          : kind === 'killed' ? { ...base, guardState: { ...INITIAL_GUARD_STATE, killed: { reason: 'max_position', at: 0 } } }
-          : { ...base, risk: { ...base.risk, loss: 1000 } };
+        const i = halting(base, kind);
         const ctx = runPipeline(i, p, inst);
         expect(ctx.quotes).toEqual([]);
         expect(ctx.halt).toBeDefined();

@@ -10,23 +10,19 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Instrument } from '../../bot/marketdata/instrument.ts';
+import type { Instrument } from '../../bot/marketdata/instrument.ts';
 import type { BookView, Level } from '../../bot/marketdata/book.ts';
 import { INITIAL_MODEL_STATE, type QuoteInputs, type QuoteParams } from '../../bot/pipeline/context.ts';
 import { runPipeline } from '../../bot/pipeline/pipeline.ts';
 import { INITIAL_GUARD_STATE } from '../../bot/guards/guards.ts';
-import { FIXED_QUOTE_PARAMS } from './quote-params.ts';
+import { FIXED_QUOTE_PARAMS, SHARED_QUOTING_ARBS, halting, haltKindArb, instrumentArb } from './quote-params.ts';
 
 const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
 console.log('fast-check seed (unwind)', seed);
 const RUNS = Number(process.env.FC_RUNS ?? 400);
 const params = { seed, numRuns: RUNS };
 
-const instArb = fc.record({
-  minNotional: fc.constantFrom('0', '5', '50'),
-  maxOrderQty: fc.constantFrom('0.050', '1.000', '100.000'),
-  minOrderQty: fc.constantFrom('0.001', '0.005'),
-}).map((o) => new Instrument({ symbol: 'BTCUSDT', tickSize: '0.10', qtyStep: '0.001', minOrderQty: o.minOrderQty, maxOrderQty: o.maxOrderQty, minNotional: o.minNotional }));
+const instArb = instrumentArb(['0.001', '0.005']);
 
 const bookArb: fc.Arbitrary<BookView> = fc
   .record({
@@ -47,17 +43,10 @@ const bookArb: fc.Arbitrary<BookView> = fc
 
 const paramsArb: fc.Arbitrary<QuoteParams> = fc
   .record({
-    levels: fc.integer({ min: 1, max: 5 }),
-    levelStepTicks: fc.integer({ min: 1, max: 10 }),
-    baseLots: fc.integer({ min: 1, max: 200 }),
-    maxPositionLots: fc.integer({ min: 1, max: 2000 }),
+    ...SHARED_QUOTING_ARBS,
     minSpreadBps: fc.integer({ min: 0, max: 1000 }).map((x) => x / 100),
     extraSpread: fc.integer({ min: 0, max: 2000 }).map((x) => x / 100),
-    microWeight: fc.double({ min: 0, max: 1, noNaN: true }),
     skewBps: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 10_000 }).map((x) => x / 100)),
-    sizeSkew: fc.double({ min: 0, max: 1, noNaN: true }),
-    queueMaxAheadLots: fc.integer({ min: 0, max: 5000 }),
-    stickTicks: fc.integer({ min: 0, max: 3 }),
     maxCrossTicks: fc.integer({ min: 0, max: 50 }),
     afterMs: fc.constantFrom(0, 1000, 5000),
     sliceLots: fc.integer({ min: 0, max: 20 }),
@@ -183,17 +172,10 @@ describe('inventory unwind decision', () => {
   });
 
   it('none when halted: stale book, HARD guard, cooldown, kill switch', () => {
-    const hardArb = fc.constantFrom('stale', 'ack', 'drawdown', 'cooldown', 'killed', 'max_loss');
     fc.assert(
-      fc.property(caseArb, hardArb, (c, kind) => {
+      fc.property(caseArb, haltKindArb, (c, kind) => {
         const base = inputs(c);
-        const i: QuoteInputs =
-          kind === 'stale' ? { ...base, bookStale: true }
-          : kind === 'ack' ? { ...base, risk: { ...base.risk, ackP95Ms: 5000 } }
-          : kind === 'drawdown' ? { ...base, risk: { ...base.risk, drawdown: 1000 } }
-          : kind === 'cooldown' ? { ...base, guardState: { ...INITIAL_GUARD_STATE, haltUntil: base.now + 1 } }
-          : kind === 'killed' ? { ...base, guardState: { ...INITIAL_GUARD_STATE, killed: { reason: 'max_position', at: 0 } } }
-          : { ...base, risk: { ...base.risk, loss: 1000 } };
+        const i = halting(base, kind);
         const ctx = runPipeline(i, c.p, c.inst);
         expect(ctx.halt).toBeDefined();
         expect(ctx.unwind).toBeUndefined();
