@@ -98,29 +98,58 @@ function rejectError(r: RejectReason, inst: Instrument): VenueError {
   }
 }
 
-/** State collected while one command runs, emitted once it has been applied in full. */
+/**
+ * What one command changed for one account. It is handed to listeners as is (an AccountUpdate): a command builds
+ * fresh ones, so nothing is copied on the way out.
+ */
+class AccountChanges implements AccountUpdate {
+  readonly orders: OrderRecord[] = [];
+  readonly executions: Execution[] = [];
+  readonly positions: string[] = [];
+  /** Set once the list is long enough that a scan for duplicates costs more (cancel-all, a taker sweeping). */
+  private seen: Set<OrderRecord> | undefined;
+  /** Set when the command is emitted: the wallet changed when the account had fills. */
+  wallet = false;
+  constructor(readonly uid: number) {}
+  /** An order changed (placed, filled, amended, cancelled): listed once, in the order of its first change. */
+  addOrder(o: OrderRecord): void {
+    if (this.seen === undefined && this.orders.length < 8) {
+      if (!this.orders.includes(o)) this.orders.push(o);
+      return;
+    }
+    this.seen ??= new Set(this.orders);
+    if (!this.seen.has(o)) {
+      this.seen.add(o);
+      this.orders.push(o);
+    }
+  }
+  addPosition(symbol: string): void {
+    if (!this.positions.includes(symbol)) this.positions.push(symbol);
+  }
+}
+
+/**
+ * State collected while one command runs, emitted once it has been applied in full. Accounts in first-touched order;
+ * most commands touch one or two, so they are found by a scan rather than a map.
+ */
 class Changes {
   constructor(readonly symbol: string) {}
-  readonly orders = new Map<number, Set<OrderRecord>>();
-  readonly executions = new Map<number, Execution[]>();
-  readonly positions = new Map<number, Set<string>>();
+  readonly accounts: AccountChanges[] = [];
   readonly trades: PublicTrade[] = [];
 
+  private of(uid: number): AccountChanges {
+    for (const a of this.accounts) if (a.uid === uid) return a;
+    const a = new AccountChanges(uid);
+    this.accounts.push(a);
+    return a;
+  }
   order(o: OrderRecord): void {
-    let s = this.orders.get(o.uid);
-    if (!s) this.orders.set(o.uid, (s = new Set()));
-    s.add(o);
-    this.position(o.uid, o.symbol);
+    const a = this.of(o.uid);
+    a.addOrder(o);
+    a.addPosition(o.symbol);
   }
   execution(e: Execution): void {
-    let l = this.executions.get(e.uid);
-    if (!l) this.executions.set(e.uid, (l = []));
-    l.push(e);
-  }
-  position(uid: number, symbol: string): void {
-    let s = this.positions.get(uid);
-    if (!s) this.positions.set(uid, (s = new Set()));
-    s.add(symbol);
+    this.of(e.uid).executions.push(e);
   }
 }
 
@@ -293,12 +322,15 @@ export class Venue {
   }
 
   marginOf(uid: number, extra?: { symbol: string; side: Side; qty: number; notional: number }) {
-    return this.account(uid).margin((s) => {
-      const m = this.mark(s);
-      const inst = this.instruments.get(s);
-      return m === undefined || !inst ? undefined : { mark: m, cashPerTickLot: inst.cashPerTickLot };
-    }, extra);
+    return this.account(uid).margin(this.markOf, extra);
   }
+
+  /** The mark and cash scale of a symbol, as Account.margin reads them; one function for the venue's life. */
+  private readonly markOf = (symbol: string): { mark: number; cashPerTickLot: number } | undefined => {
+    const m = this.mark(symbol);
+    const inst = this.instruments.get(symbol);
+    return m === undefined || !inst ? undefined : { mark: m, cashPerTickLot: inst.cashPerTickLot };
+  };
 
   // ---------------------------------------------------------------- commands
 
@@ -566,16 +598,9 @@ export class Venue {
 
   private emit(changes: Changes): void {
     if (this.listeners.length === 0) return;
-    const uids = new Set<number>([...changes.orders.keys(), ...changes.executions.keys()]);
-    for (const uid of uids) {
-      const executions = changes.executions.get(uid) ?? [];
-      const update: AccountUpdate = {
-        orders: [...(changes.orders.get(uid) ?? [])],
-        executions,
-        positions: [...(changes.positions.get(uid) ?? [])],
-        wallet: executions.length > 0,
-      };
-      for (const l of this.listeners) l.onAccountUpdate?.(uid, update);
+    for (const update of changes.accounts) {
+      update.wallet = update.executions.length > 0;
+      for (const l of this.listeners) l.onAccountUpdate?.(update.uid, update);
     }
     if (changes.trades.length > 0) {
       for (const l of this.listeners) l.onTrades?.(changes.symbol, changes.trades);
