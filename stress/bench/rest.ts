@@ -8,7 +8,8 @@
  *   BENCH_CONNS=10 BENCH_DURATION_S=10 BENCH_LAT_CLIENTS=4 BENCH_LAT_S=6 npm run bench:rest
  *   BENCH_PROF=1 npm run bench:rest     (venue child runs with --cpu-prof into .bench-out/prof/)
  *   Diagnostics (not the benchmark): BENCH_NO_PRIVATE_WS=1, BENCH_NO_JOURNAL=1 leave those parts out of the venue run;
- *   BENCH_RATE=<req/s> offers a fixed rate (profile an unsaturated server).
+ *   BENCH_RATE=<req/s> offers a fixed rate (profile an unsaturated server);
+ *   BENCH_LAYER=plumbing|floor|routes runs that layer of the venue instead of the whole stack (rest-server.ts).
  *
  * Phases per target: warm-up (2 s autocannon), throughput (autocannon, BENCH_DURATION_S), then a closed-loop latency
  * phase with BENCH_LAT_CLIENTS concurrent keep-alive clients timing each request with process.hrtime.bigint() into an
@@ -36,6 +37,13 @@ const NO_JOURNAL = process.env.BENCH_NO_JOURNAL === '1';
 // Diagnostics: a fixed offered rate (req/s, autocannon overallRate) instead of as fast as possible, so a CPU profile
 // of an unsaturated server attributes time to code rather than to preemption.
 const RATE = process.env.BENCH_RATE === undefined ? undefined : Number(process.env.BENCH_RATE);
+// Diagnostics: one layer of the venue (rest-server.ts) in place of the whole stack.
+const LAYER = process.env.BENCH_LAYER;
+if (LAYER !== undefined && !['plumbing', 'floor', 'routes'].includes(LAYER)) {
+  console.error(`BENCH_LAYER must be plumbing, floor or routes (got ${LAYER})`);
+  process.exit(2);
+}
+const DIAGNOSTIC = NO_PRIVATE_WS || NO_JOURNAL || RATE !== undefined || LAYER !== undefined;
 const GOAL_RATIO = 0.6;
 const API_KEY = 'benchkey01';
 const SECRET = 'benchsecret01';
@@ -264,7 +272,8 @@ interface TargetResult {
   serverCpuMs: number;
 }
 
-async function runTarget(mode: 'venue' | 'baseline'): Promise<{ res: TargetResult; extra: Record<string, unknown> }> {
+async function runTarget(target: 'venue' | 'baseline'): Promise<{ res: TargetResult; extra: Record<string, unknown> }> {
+  const mode = target === 'venue' && LAYER !== undefined ? LAYER : target;
   const child: Child<{ port: number; wsPrivate?: string }> = await startChild(SERVER, [mode], {
     execArgv: PROF ? ['--cpu-prof', '--cpu-prof-dir=.bench-out/prof'] : [],
     env: { BENCH_API_KEY: API_KEY, BENCH_SECRET: SECRET },
@@ -336,30 +345,35 @@ const rows: [string, string, string, string][] = [
 ];
 console.log('');
 console.log(`bench:rest  connections=${CONNS} duration=${DURATION_S}s latency-clients=${LAT_CLIENTS} latency=${LAT_S}s`);
-if (NO_PRIVATE_WS || NO_JOURNAL || RATE !== undefined)
-  console.log(`DIAGNOSTIC RUN: private WS ${NO_PRIVATE_WS ? 'off' : 'on'}, journal ${NO_JOURNAL ? 'off' : 'on'}, rate ${RATE ?? 'max'} — not the benchmark figure`);
+if (DIAGNOSTIC)
+  console.log(
+    `DIAGNOSTIC RUN: ${LAYER !== undefined ? `layer ${LAYER}` : `private WS ${NO_PRIVATE_WS ? 'off' : 'on'}, journal ${NO_JOURNAL ? 'off' : 'on'}`}, ` +
+      `rate ${RATE ?? 'max'} — not the benchmark figure`,
+  );
 console.log(`machine: ${machine.cpu} × ${machine.cores}, node ${machine.node}, steal ${fmt(steal, 2)}% over the run`);
 console.log('');
 console.log(`${pad('metric', 38)}${pad('ours', 16)}${pad('baseline', 16)}ratio`);
 console.log('-'.repeat(78));
 for (const [m, a, b, c] of rows) console.log(`${pad(m, 38)}${pad(a, 16)}${pad(b, 16)}${c}`);
 console.log('-'.repeat(78));
-console.log(`throughput ratio ${fmt(ratio, 3)}× vs goal ≥ ${GOAL_RATIO}×: ${pass ? 'PASS' : 'FAIL'}`);
-console.log(
-  `verification: retCode 0 ${fmt(ours.res.throughput.retOk)} / other ${fmt(ours.res.throughput.retBad)}; open orders at end ${String(ours.extra.openOrdersAtEnd)}; ` +
-    `private pushes ${JSON.stringify(ours.extra.privatePushes)}; journal records ${String(ours.extra.journalRecords)} (${String(ours.extra.journalBytes)} bytes)`,
-);
+console.log(`throughput ratio ${fmt(ratio, 3)}× vs goal ≥ ${GOAL_RATIO}×: ${DIAGNOSTIC ? 'no verdict (diagnostic run)' : pass ? 'PASS' : 'FAIL'}`);
+if (LAYER === undefined) {
+  console.log(
+    `verification: retCode 0 ${fmt(ours.res.throughput.retOk)} / other ${fmt(ours.res.throughput.retBad)}; open orders at end ${String(ours.extra.openOrdersAtEnd)}; ` +
+      `private pushes ${JSON.stringify(ours.extra.privatePushes)}; journal records ${String(ours.extra.journalRecords)} (${String(ours.extra.journalBytes)} bytes)`,
+  );
+}
 if (ours.res.throughput.badSamples.length > 0) console.log('sample failures:', ours.res.throughput.badSamples);
 
 mkdirSync('.bench-out', { recursive: true });
-const outFile = NO_PRIVATE_WS || NO_JOURNAL || RATE !== undefined ? '.bench-out/rest-diagnostic.json' : '.bench-out/rest.json';
+const outFile = DIAGNOSTIC ? '.bench-out/rest-diagnostic.json' : '.bench-out/rest.json';
 writeFileSync(
   outFile,
   `${JSON.stringify(
     {
       bench: 'rest',
       at: new Date(started).toISOString(),
-      params: { connections: CONNS, durationS: DURATION_S, warmupS: WARMUP_S, latencyClients: LAT_CLIENTS, latencyS: LAT_S, noPrivateWs: NO_PRIVATE_WS, noJournal: NO_JOURNAL, rate: RATE ?? null },
+      params: { connections: CONNS, durationS: DURATION_S, warmupS: WARMUP_S, latencyClients: LAT_CLIENTS, latencyS: LAT_S, noPrivateWs: NO_PRIVATE_WS, noJournal: NO_JOURNAL, rate: RATE ?? null, layer: LAYER ?? null },
       machine,
       stealPct: steal,
       goal: { ratio: GOAL_RATIO },
