@@ -377,7 +377,7 @@ writeFileSync(
       machine,
       stealPct: steal,
       goal: { ratio: GOAL_RATIO },
-      pass,
+      pass: DIAGNOSTIC ? null : pass,
       ratio,
       ours: { ...ours.res, errors: errorsOurs, ...ours.extra },
       baseline: { ...base.res, errors: errorsBase },
