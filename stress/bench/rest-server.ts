@@ -19,7 +19,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { startSim } from '../../sim-exchange/server.ts';
 import { Journal } from '../../sim-exchange/journal.ts';
 import { createRestApp } from '../../sim-exchange/bybit-v5/rest/http.ts';
@@ -91,9 +91,13 @@ async function baselineMode(): Promise<void> {
   };
   app.post('/v5/order/create', h);
   app.post('/v5/order/cancel', h);
+  await serveBare(app);
+}
+
+/** Listens, reports ready, and answers the parent's stats (CPU only) and close: a server with no venue state to read. */
+async function serveBare(app: FastifyInstance): Promise<void> {
   await app.listen({ host: '127.0.0.1', port: 0 });
-  const port = (app.server.address() as AddressInfo).port;
-  send({ type: 'ready', port });
+  send({ type: 'ready', port: (app.server.address() as AddressInfo).port });
   process.on('message', (m: { cmd: string }) => {
     if (m.cmd === 'stats') send({ type: 'stats', cpu: process.cpuUsage() });
     else if (m.cmd === 'close') {
@@ -125,35 +129,26 @@ async function layerMode(layer: 'plumbing' | 'floor' | 'routes'): Promise<void> 
     let nextId = 1;
     rest.privatePost('/v5/order/create', (ctx) => {
       const r = parseCreate(venue, ctx.body);
+      const link = r.orderLinkId ?? '';
       const id = nextId++;
       events.length = 0;
       const tif = r.orderType === 'Market' ? 'IOC' : r.timeInForce;
       const rejected = book.place({ id, owner: ctx.key.uid, side: r.side, kind: r.orderType, tif, price: r.price ?? 0, qty: r.qty, smp: 'CancelTaker' }, events);
       if (rejected) throw new Error(`floor: engine refused (${rejected})`);
-      byLink.set(r.orderLinkId ?? '', id);
-      return { orderId: String(id), orderLinkId: r.orderLinkId ?? '' };
+      byLink.set(link, id);
+      return { orderId: String(id), orderLinkId: link };
     }, W);
     rest.privatePost('/v5/order/cancel', (ctx) => {
-      const r = parseCancel(venue, ctx.body);
-      const id = byLink.get(r.orderLinkId ?? '');
+      const link = parseCancel(venue, ctx.body).orderLinkId ?? '';
+      const id = byLink.get(link);
       if (id === undefined) throw new Error('floor: unknown orderLinkId');
-      byLink.delete(r.orderLinkId ?? '');
+      byLink.delete(link);
       events.length = 0;
       book.cancel(id, events);
-      return { orderId: String(id), orderLinkId: r.orderLinkId ?? '' };
+      return { orderId: String(id), orderLinkId: link };
     }, W);
   }
-  await rest.app.listen({ host: '127.0.0.1', port: 0 });
-  send({ type: 'ready', port: (rest.app.server.address() as AddressInfo).port });
-  process.on('message', (m: { cmd: string }) => {
-    if (m.cmd === 'stats') send({ type: 'stats', cpu: process.cpuUsage() });
-    else if (m.cmd === 'close') {
-      void rest.app.close().then(() => {
-        send({ type: 'closed' });
-        process.exit(0);
-      });
-    }
-  });
+  await serveBare(rest.app);
 }
 
 if (mode === 'venue') await venueMode();
