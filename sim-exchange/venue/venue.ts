@@ -108,9 +108,11 @@ class AccountChanges implements AccountUpdate {
   readonly positions: string[] = [];
   /** Set once the list is long enough that a scan for duplicates costs more (cancel-all, a taker sweeping). */
   private seen: Set<OrderRecord> | undefined;
-  /** Set when the command is emitted: the wallet changed when the account had fills. */
-  wallet = false;
   constructor(readonly uid: number) {}
+  /** The wallet changed when the account had fills. */
+  get wallet(): boolean {
+    return this.executions.length > 0;
+  }
   /** An order changed (placed, filled, amended, cancelled): listed once, in the order of its first change. */
   addOrder(o: OrderRecord): void {
     if (this.seen === undefined && this.orders.length < 8) {
@@ -599,7 +601,6 @@ export class Venue {
   private emit(changes: Changes): void {
     if (this.listeners.length === 0) return;
     for (const update of changes.accounts) {
-      update.wallet = update.executions.length > 0;
       for (const l of this.listeners) l.onAccountUpdate?.(update.uid, update);
     }
     if (changes.trades.length > 0) {
