@@ -2,13 +2,16 @@
 /**
  * `mmbench` — the scenario CLI (docs/scenarios.md). `npm run mmbench -- <command> ...`
  *
- *   run <scenario.yaml | SC-NNN>  [--seed N] [--out artifacts] [--run-id ID] [--bot-override key=value ...]
- *   suite <name | suite.yaml>     [--shard i/n] [--parallel n] [--out artifacts] [--run-id ID] [--bot-override key=value ...]
+ *   run <scenario.yaml | SC-NNN>  [--seed N] [--out artifacts] [--run-id ID] [bot flags]
+ *   suite <name | suite.yaml>     [--shard i/n] [--parallel n] [--out artifacts] [--run-id ID] [bot flags]
  *   gate <report.json>            [--baseline <report.json>] [--p95-growth 10] [--net-drop 1]
  *   repro <bundle dir>            [--no-rerun] [--out artifacts] [--run-id ID]
  *   report <dir>
  *   validate [files...]           (every library file when none is given)
- *   soak --duration <d> --window <w> [--seed N] [--speed S] [--fault-rate P] [--out artifacts] | --resume <dir>
+ *   soak --duration <d> --window <w> [--seed N] [--speed S] [--fault-rate P] [--out artifacts] [bot flags] | --resume <dir>
+ *
+ * Bot flags put another bot under the scenarios (docs/any-bot.md): --bot-cmd '<command>' [--bot-config-template <file>]
+ * [--bot-position-limit X], or --bot <spec.yaml>; --bot-override key=value merges into the bot's rendered config.
  *
  * Exit code 0 only if every gate held (validate: every file valid); 1 when a gate failed; 2 for bad usage or input.
  * Progress: one live line per scenario on a terminal (stdout is a TTY), plain lines otherwise (CI).
@@ -23,6 +26,7 @@ import { compareToBaseline, failedFirst } from './gates.ts';
 import { parseReportJson, writeSuiteSummary } from './report/index.ts';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { deepMerge, libraryFiles, loadScenarioFile, loadSuite, parseScenario, resolveScenarioRef, splitExclusive, ScenarioError, REPO_ROOT, type LoadedScenario } from './schema.ts';
+import { loadBotFile, splitCommand, type BotSpec } from './bot-spec.ts';
 import { runScenario, type Progress, type RunOutcome } from './runner.ts';
 import { rebuildReports, ARTIFACTS } from './run/reports.ts';
 import type { GateResult, ScenarioReport } from './types.ts';
@@ -31,15 +35,21 @@ import { runSoak } from './soak/run.ts';
 import { parseDurationMs, planWindows } from './soak/windows.ts';
 
 const USAGE = `usage: mmbench <command> ...   (npm run mmbench -- <command> ...)
-  run <scenario.yaml|SC-NNN> [--seed N] [--out artifacts] [--run-id ID] [--bot-override key=value ...]
-  suite <name|suite.yaml> [--shard i/n] [--parallel n] [--out artifacts] [--run-id ID] [--bot-override key=value ...]
-    --bot-override execution.mode=sequential   merged onto every scenario's bot.overrides (value read as YAML;
-                                               repeatable), e.g. to show a gate fails when the bot is broken
+  run <scenario.yaml|SC-NNN> [--seed N] [--out artifacts] [--run-id ID] [bot flags]
+  suite <name|suite.yaml> [--shard i/n] [--parallel n] [--out artifacts] [--run-id ID] [bot flags]
+  bot flags (run, suite, soak; docs/any-bot.md):
+    --bot-cmd '<command>'              the bot under test instead of the reference bot, e.g.
+                                       --bot-cmd 'python3 examples/python-mm/bot.py' (run from this directory)
+    --bot-config-template <file>       a config file for it, rendered with the venue's URLs and keys (\${MMBENCH_*})
+    --bot-position-limit <base units>  the position limit it is held to (default: the scenario's, else 0.1)
+    --bot <spec.yaml>                  a whole bot section (command, env, ready, stop, metrics, ...) from a file
+    --bot-override execution.mode=sequential   merged onto the bot's rendered config (value read as YAML;
+                                       repeatable), e.g. to show a gate fails when the bot is broken
   gate <report.json> [--baseline <report.json>] [--p95-growth 10] [--net-drop 1]
   repro <bundle-dir> [--no-rerun] [--out artifacts] [--run-id ID]
   report <dir>
   validate [scenario.yaml ...]
-  soak --duration <d> --window <w> [--seed N] [--speed S] [--fault-rate P] [--out artifacts] [--run-id ID]
+  soak --duration <d> --window <w> [--seed N] [--speed S] [--fault-rate P] [--out artifacts] [--run-id ID] [bot flags]
   soak --resume <dir>                          (docs/soak.md; durations like 10m, 24h, 8s)`;
 
 class UsageError extends Error {}
@@ -58,17 +68,93 @@ function parseBotOverrides(items: readonly string[]): Record<string, unknown> {
   return out;
 }
 
+/** The bot flags every running command takes. */
+const BOT_OPTIONS = {
+  'bot-cmd': { type: 'string' as const },
+  'bot-config-template': { type: 'string' as const },
+  'bot-position-limit': { type: 'string' as const },
+  bot: { type: 'string' as const },
+  'bot-override': { type: 'string' as const, multiple: true as const, default: [] as string[] },
+};
+
+interface BotFlags {
+  /** Replaces the scenario's `bot` section (paths made absolute), or undefined to keep it. */
+  readonly section: Record<string, unknown> | undefined;
+  /** Merged onto the section's overrides. */
+  readonly overrides: Record<string, unknown>;
+  /** The flags as given, to hand on to child processes (suite --parallel). */
+  readonly argv: readonly string[];
+  /** One line for the suite's header and title, or '' for the scenarios' own bots. */
+  readonly describe: string;
+}
+
+/** Reads the bot flags (errors are usage errors naming the flag). */
+function botFlags(v: { 'bot-cmd'?: string; 'bot-config-template'?: string; 'bot-position-limit'?: string; bot?: string; 'bot-override'?: string[] }): BotFlags {
+  const argv: string[] = [];
+  const overrideArgs = v['bot-override'] ?? [];
+  for (const o of overrideArgs) argv.push('--bot-override', o);
+  const overrides = parseBotOverrides(overrideArgs);
+  let section: Record<string, unknown> | undefined;
+  const parts: string[] = [];
+  if (v.bot !== undefined && v['bot-cmd'] !== undefined) throw new UsageError('give --bot <spec.yaml> or --bot-cmd, not both');
+  if (v.bot !== undefined) {
+    const file = resolve(v.bot);
+    let spec: BotSpec;
+    try {
+      spec = loadBotFile(file);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    section = parseYaml(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    // Paths of a spec file are relative to it; the scenario document takes absolute ones.
+    section = { ...section, cwd: spec.cwd, ...(spec.configTemplate ? { config_template: spec.configTemplate } : {}) };
+    argv.push('--bot', file);
+    parts.push(`bot ${v.bot}`);
+  }
+  if (v['bot-cmd'] !== undefined) {
+    let command: string[];
+    try {
+      command = splitCommand(v['bot-cmd']);
+    } catch (err) {
+      throw new UsageError(`--bot-cmd: ${(err as Error).message}`);
+    }
+    if (command.length === 0) throw new UsageError('--bot-cmd is empty');
+    section = { command, cwd: process.cwd() };
+    argv.push('--bot-cmd', v['bot-cmd']);
+    parts.push(`bot ${v['bot-cmd']}`);
+  }
+  if (v['bot-config-template'] !== undefined) {
+    section = { ...(section ?? {}), config_template: resolve(v['bot-config-template']) };
+    argv.push('--bot-config-template', resolve(v['bot-config-template']));
+    parts.push(`config template ${v['bot-config-template']}`);
+  }
+  if (v['bot-position-limit'] !== undefined) {
+    const limit = Number(v['bot-position-limit']);
+    if (!(limit > 0 && Number.isFinite(limit))) throw new UsageError(`--bot-position-limit must be a number > 0 (base units), got ${v['bot-position-limit']}`);
+    section = { ...(section ?? {}), position_limit: limit };
+    argv.push('--bot-position-limit', v['bot-position-limit']);
+  }
+  if (overrideArgs.length > 0) parts.push(`bot overrides ${overrideArgs.join(', ')}`);
+  return { section, overrides, argv, describe: parts.join('; ') };
+}
+
 /**
- * A scenario file with extra bot overrides merged onto its own `bot.overrides` (validated like the file's). The text
- * written as the run's scenario.yaml (and the repro bundle's) is the merged document, so a repro runs what ran.
+ * A scenario file with the bot flags applied: the `bot` section replaced (--bot-cmd, --bot) or completed
+ * (--bot-config-template, --bot-position-limit alone), the overrides merged. The scenario's own position limit stays
+ * unless the flags set one. The text written as the run's scenario.yaml (and the repro bundle's) is the resulting
+ * document, so a repro runs the bot that ran.
  */
-function loadWithOverrides(file: string, overrides: Record<string, unknown>): LoadedScenario {
+function loadWithBot(file: string, flags: BotFlags): LoadedScenario {
   const loaded = loadScenarioFile(file);
-  if (Object.keys(overrides).length === 0) return loaded;
+  if (flags.section === undefined && Object.keys(flags.overrides).length === 0) return loaded;
   const doc = parseYaml(loaded.text) as Record<string, unknown>;
-  const bot = (doc['bot'] ?? {}) as Record<string, unknown>;
-  doc['bot'] = { ...bot, overrides: deepMerge((bot['overrides'] ?? {}) as Record<string, unknown>, overrides) };
-  const text = `# ${basename(file)} with --bot-override ${JSON.stringify(overrides)}\n${stringifyYaml(doc)}`;
+  const own = (doc['bot'] ?? {}) as Record<string, unknown>;
+  const replaces = flags.section !== undefined && ('command' in flags.section || flags.argv.includes('--bot'));
+  let bot: Record<string, unknown> = replaces ? { ...flags.section } : { ...own, ...(flags.section ?? {}) };
+  if (replaces && own['position_limit'] !== undefined && bot['position_limit'] === undefined) bot['position_limit'] = own['position_limit'];
+  if (Object.keys(flags.overrides).length > 0) bot = { ...bot, overrides: deepMerge((bot['overrides'] ?? {}) as Record<string, unknown>, flags.overrides) };
+  doc['bot'] = bot;
+  const text = `# ${basename(file)} with ${flags.describe}\n${stringifyYaml(doc)}`;
   return parseScenario(doc, file, text);
 }
 
@@ -129,10 +215,10 @@ async function cmdRun(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { seed: { type: 'string' }, out: { type: 'string', default: 'artifacts' }, 'run-id': { type: 'string' }, 'bot-override': { type: 'string', multiple: true, default: [] } },
+    options: { seed: { type: 'string' }, out: { type: 'string', default: 'artifacts' }, 'run-id': { type: 'string' }, ...BOT_OPTIONS },
   });
   if (positionals.length !== 1) throw new UsageError('run takes one scenario');
-  const loaded = loadWithOverrides(resolveScenarioRef(positionals[0]!), parseBotOverrides(values['bot-override']!));
+  const loaded = loadWithBot(resolveScenarioRef(positionals[0]!), botFlags(values));
   const seed = values.seed === undefined ? undefined : Number(values.seed);
   if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32)) throw new UsageError(`--seed must be an integer in 0..2^32-1, got ${values.seed}`);
   const r = await runOne(loaded, values.out!, values['run-id'] ?? defaultRunId(values.out!), seed);
@@ -142,9 +228,9 @@ async function cmdRun(args: string[]): Promise<number> {
 }
 
 /** Runs one scenario in a child process (`mmbench run`), for --parallel; resolves with its report. */
-function runChild(file: string, root: string, runId: string, botOverrides: readonly string[] = []): Promise<{ report: ScenarioReport | undefined; dir: string; code: number | null }> {
+function runChild(file: string, root: string, runId: string, botArgs: readonly string[] = []): Promise<{ report: ScenarioReport | undefined; dir: string; code: number | null }> {
   return new Promise((resolvePromise) => {
-    const extra = botOverrides.flatMap((o) => ['--bot-override', o]);
+    const extra = botArgs;
     const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'scenarios', 'cli.ts'), 'run', file, '--out', root, '--run-id', runId, ...extra], {
       cwd: process.cwd(),
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -176,11 +262,10 @@ async function cmdSuite(args: string[]): Promise<number> {
       parallel: { type: 'string', default: '1' },
       out: { type: 'string', default: 'artifacts' },
       'run-id': { type: 'string' },
-      'bot-override': { type: 'string', multiple: true, default: [] },
+      ...BOT_OPTIONS,
     },
   });
-  const overrideArgs = values['bot-override']!;
-  const botOverrides = parseBotOverrides(overrideArgs);
+  const flags = botFlags(values);
   if (positionals.length !== 1) throw new UsageError('suite takes one suite name');
   const { suite, files } = loadSuite(positionals[0]!);
   let mine = files;
@@ -194,13 +279,13 @@ async function cmdSuite(args: string[]): Promise<number> {
   const parallel = Number(values.parallel);
   if (!Number.isInteger(parallel) || parallel < 1 || parallel > 16) throw new UsageError(`--parallel must be an integer in 1..16, got ${values.parallel}`);
   // Validate everything before running anything: a typo fails in a second, not after minutes.
-  const loaded = mine.map((f) => loadWithOverrides(f, botOverrides));
+  const loaded = mine.map((f) => loadWithBot(f, flags));
   const runId = values['run-id'] ?? defaultRunId(values.out!);
   const root = values.out!;
   const runDir = join(root, runId);
   mkdirSync(runDir, { recursive: true });
   out(`mmbench suite ${suite.name}${values.shard ? ` shard ${values.shard}` : ''}: ${loaded.length} scenario(s), parallel ${parallel} → ${runDir}`);
-  if (overrideArgs.length > 0) out(`bot overrides on every scenario: ${JSON.stringify(botOverrides)}`);
+  if (flags.describe) out(`on every scenario: ${flags.describe}`);
   const t0 = performance.now();
   const reports: ScenarioReport[] = [];
   const failedRuns: string[] = [];
@@ -215,7 +300,7 @@ async function cmdSuite(args: string[]): Promise<number> {
     const { alone, shared } = splitExclusive(loaded);
     const runIt = async (l: (typeof loaded)[number]) => {
       out(`start ${l.scenario.id}${l.scenario.exclusive ? ' (exclusive: nothing else runs alongside)' : ''}`);
-      const r = await runChild(l.file, root, runId, overrideArgs);
+      const r = await runChild(l.file, root, runId, flags.argv);
       if (r.report) {
         reports.push(r.report);
         out(verdictLine(r.report));
@@ -235,7 +320,7 @@ async function cmdSuite(args: string[]): Promise<number> {
   const wallMs = performance.now() - t0;
   const order = new Map(loaded.map((l, i) => [l.scenario.id, i]));
   reports.sort((a, b) => (order.get(a.scenarioId) ?? 0) - (order.get(b.scenarioId) ?? 0));
-  await writeSuiteSummary(runDir, reports, { title: `mm-bench ${suite.name}${values.shard ? ` shard ${values.shard}` : ''}${overrideArgs.length > 0 ? ` (bot overrides: ${overrideArgs.join(', ')})` : ''}`, wallMs });
+  await writeSuiteSummary(runDir, reports, { title: `mm-bench ${suite.name}${values.shard ? ` shard ${values.shard}` : ''}${flags.describe ? ` (${flags.describe})` : ''}`, wallMs });
   const passed = reports.filter((r) => r.pass).length;
   out('');
   out(`verdict: ${passed}/${loaded.length} scenarios passed in ${(wallMs / 1000).toFixed(1)} s`);
@@ -352,16 +437,20 @@ async function cmdSoak(args: string[]): Promise<number> {
       out: { type: 'string', default: 'artifacts' },
       'run-id': { type: 'string' },
       resume: { type: 'string' },
+      ...BOT_OPTIONS,
     },
   });
   if (positionals.length > 0) throw new UsageError('soak takes no positional arguments');
+  const flags = botFlags(values);
   const log = (line: string) => out(line);
   let r: Awaited<ReturnType<typeof runSoak>>;
   try {
     if (values.resume !== undefined) {
+      if (flags.argv.length > 0) throw new UsageError('--resume runs the bot the soak started with: give no bot flags');
       r = await runSoak({ dir: values.resume, resume: true, log });
     } else {
       if (values.duration === undefined || values.window === undefined) throw new UsageError('soak needs --duration and --window (or --resume <dir>)');
+      const bot = flags.section || Object.keys(flags.overrides).length > 0 ? { ...(flags.section ?? {}), ...(Object.keys(flags.overrides).length > 0 ? { overrides: flags.overrides } : {}) } : undefined;
       let durationMs: number;
       let windowMs: number;
       try {
@@ -378,7 +467,7 @@ async function cmdSoak(args: string[]): Promise<number> {
       if (!(speed > 0 && speed <= 50)) throw new UsageError(`--speed must be in (0, 50], got ${values.speed}`);
       if (!(faultRate >= 0 && faultRate <= 1)) throw new UsageError(`--fault-rate must be in [0, 1], got ${values['fault-rate']}`);
       const dir = join(values.out!, values['run-id'] ?? defaultRunId(values.out!, 'soak-run-'));
-      r = await runSoak({ dir, config: { durationMs, windowMs, seed, speed, faultRate }, log });
+      r = await runSoak({ dir, config: { durationMs, windowMs, seed, speed, faultRate, ...(bot ? { bot } : {}) }, log });
     }
   } catch (e) {
     if (e instanceof CheckpointError) throw new UsageError(e.message);

@@ -3,7 +3,7 @@
  * baseline regression comparison. Every function returns GateOutcome (a GateResult with the value and threshold the
  * report tables show); an absent metric always fails, with the reason it is absent.
  */
-import { isPresent } from './metrics.ts';
+import { isPresent, metricOf } from './metrics.ts';
 import type { Gate, GateResult, MetricName, MetricValue, Metrics, RunRecord, ScenarioReport } from './types.ts';
 
 /** A GateResult with what the verdict tables show. Extra fields are optional for readers of older report.json. */
@@ -40,7 +40,7 @@ export function gateName(g: Gate): string {
 export function evaluateGate(metrics: Metrics, g: Gate): GateOutcome {
   const name = gateName(g);
   const threshold = `${g.op} ${fmtNum(g.threshold)}`;
-  const m: MetricValue | undefined = metrics[g.metric];
+  const m: MetricValue | undefined = metricOf(metrics, g.metric);
   if (!isPresent(m)) {
     const reason = m === undefined ? 'not computed' : m.reason;
     return { name, pass: false, value: null, threshold, kind: 'metric', detail: `${g.metric} absent (${reason}): fails` };
@@ -99,7 +99,22 @@ export function safetyGates(safety: RunRecord['safety']): GateOutcome[] {
     pass: errs === 0,
     detail: errs === 0 ? 'no unhandled error in the venue or the bot' : `unhandled errors: venue ${venue}, bot ${bot}`,
   });
+  if (safety.botExit) out.push(botExitGate(safety.botExit));
   return out;
+}
+
+/** The bot's end: alive until the runner stopped it, then exit code 0 within the stop grace. */
+export function botExitGate(e: NonNullable<RunRecord['safety']['botExit']>): GateOutcome {
+  const how = e.signal !== null ? `signal ${e.signal}` : `code ${e.code}`;
+  const pass = !e.diedBeforeStop && e.killedAfterMs === null && e.code === 0;
+  const detail = e.diedBeforeStop
+    ? `the bot died before the stop (${how})`
+    : e.killedAfterMs !== null
+      ? `the bot was still running ${fmtNum(e.killedAfterMs)} ms after ${e.stopSignal} and was killed (SIGKILL)`
+      : pass
+        ? `the bot exited 0 after ${e.stopSignal}`
+        : `the bot exited with ${how} after ${e.stopSignal}`;
+  return { name: 'bot_exit = 0', kind: 'safety', value: e.code, threshold: '= 0', pass, detail };
 }
 
 /**

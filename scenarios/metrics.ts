@@ -37,7 +37,6 @@
  *
  * No samples ⇒ `{absent: true, reason}`, never a default. Sums use Neumaier compensated summation.
  */
-import * as hdr from 'hdr-histogram-js';
 import type { FillRow, MetricName, MetricValue, Metrics, MidPoint, RunRecord } from './types.ts';
 
 export const DEFAULT_MARKOUT_HORIZON_MS = 5000;
@@ -48,6 +47,13 @@ export interface MetricsOptions {
 }
 
 export const METRIC_NAMES: readonly MetricName[] = [
+  'quote_reaction_p50_ms',
+  'quote_reaction_p95_ms',
+  'unreacted_moves_pct',
+  'quote_uptime_pct',
+  'order_to_trade',
+  'requests_per_s',
+  'rejects_per_min',
   'net_bps',
   'spread_bps',
   'adverse_bps',
@@ -61,6 +67,30 @@ export const METRIC_NAMES: readonly MetricName[] = [
   'mean_abs_position',
   'final_abs_position',
 ];
+
+/**
+ * Where each metric comes from: the venue (its ledger and its view of the bot's traffic) or the bot (what the bot
+ * exports). Every gate of the library scenarios reads venue metrics only.
+ */
+export const METRIC_SOURCE: Readonly<Record<MetricName, 'venue' | 'bot'>> = Object.fromEntries(
+  METRIC_NAMES.map((n) => [n, n === 'quote_cycle_p95_ms' ? 'bot' : 'venue']),
+) as Record<MetricName, 'venue' | 'bot'>;
+
+/** A metric a gate may name: one of METRIC_NAMES, or rejects_per_min[<retCode>|postonly|http]. */
+export function isMetricName(name: string): name is MetricName | `rejects_per_min[${string}]` {
+  return (METRIC_NAMES as readonly string[]).includes(name) || /^rejects_per_min\[(\d{1,6}|postonly|http)\]$/.test(name);
+}
+
+/**
+ * A metric's value from a report's metrics, also for a reject key the run did not list: when the run measured
+ * rejects_per_min, a key it never saw had 0 rejects (over the same requests).
+ */
+export function metricOf(metrics: Metrics, name: string): MetricValue | undefined {
+  const m = (metrics as Record<string, MetricValue | undefined>)[name];
+  if (m !== undefined || !name.startsWith('rejects_per_min[')) return m;
+  const all = metrics.rejects_per_min;
+  return all === undefined || 'absent' in all ? all : { value: 0, samples: all.samples };
+}
 
 // ------------------------------------------------------------------------------------------------------------------
 // Small numeric helpers
@@ -219,42 +249,12 @@ export function decompose(used: readonly ResolvedFill[], mids: MidSeries, horizo
 }
 
 // ------------------------------------------------------------------------------------------------------------------
-// Percentiles (HDR)
+// Percentiles (HDR): scenarios/histogram.ts
 
-/** An HDR histogram of millisecond samples at microsecond resolution, 3 significant digits. */
-export class MsHistogram {
-  private readonly h = hdr.build({ useWebAssembly: false, lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3, autoResize: true });
-  count = 0;
-  record(ms: number): void {
-    if (!Number.isFinite(ms)) return;
-    this.h.recordValue(Math.max(0, Math.round(ms * 1000)));
-    this.count++;
-  }
-  /** Value at percentile p (0–100) in ms; null without samples. */
-  percentile(p: number): number | null {
-    return this.count === 0 ? null : this.h.getValueAtPercentile(p) / 1000;
-  }
-  max(): number | null {
-    return this.count === 0 ? null : this.h.maxValue / 1000;
-  }
-  reset(): void {
-    this.h.reset();
-    this.count = 0;
-  }
-  destroy(): void {
-    this.h.destroy();
-  }
-}
+import { MsHistogram, hdrPercentiles } from './histogram.ts';
+import { conductMetrics, rejectMetric, type ConductDetails } from './conduct.ts';
 
-/** Percentiles of a list of ms samples through one HDR histogram (never averages of percentiles). */
-export function hdrPercentiles(samples: Iterable<number>, ps: readonly number[]): { count: number; values: (number | null)[] } {
-  const h = new MsHistogram();
-  for (const v of samples) h.record(v);
-  const values = ps.map((p) => h.percentile(p));
-  const count = h.count;
-  h.destroy();
-  return { count, values };
-}
+export { MsHistogram, hdrPercentiles };
 
 // ------------------------------------------------------------------------------------------------------------------
 // Metrics
@@ -285,6 +285,8 @@ export interface MetricDetails {
   readonly closedOrders: number;
   readonly orderAgeMs: { p50: number | null; p95: number | null; p99: number | null; max: number | null };
   readonly quoteCycleMs: { count: number; p50: number | null; p95: number | null; p99: number | null; max: number | null };
+  /** The venue-side facts (reaction latencies, rejects by key, ...); null for a run recorded without them. */
+  readonly conduct: ConductDetails | null;
 }
 
 interface Computed {
@@ -386,9 +388,11 @@ function compute(run: RunRecord, opts: MetricsOptions = {}): Computed {
   for (const v of run.quoteCycleMs) qc.record(v);
   const qcP = { count: qc.count, p50: qc.percentile(50), p95: qc.percentile(95), p99: qc.percentile(99), max: qc.max() };
   qc.destroy();
-  const quoteCycle: MetricValue = qcP.p95 === null ? absent('no quote-cycle samples') : present(qcP.p95, qcP.count, 'quote_cycle_p95_ms');
+  const quoteCycle: MetricValue = qcP.p95 === null ? absent(run.quoteCycleAbsent ?? 'no quote-cycle samples') : present(qcP.p95, qcP.count, 'quote_cycle_p95_ms');
 
+  const conduct = conductMetrics(run.view, run.start, run.end, run.view?.endMono ?? Infinity, fills.length);
   const metrics: Metrics = {
+    ...(conduct.metrics as Pick<Metrics, 'quote_reaction_p50_ms' | 'quote_reaction_p95_ms' | 'unreacted_moves_pct' | 'quote_uptime_pct' | 'order_to_trade' | 'requests_per_s' | 'rejects_per_min'>),
     ...bps,
     ...positionMetrics(run, fills.length),
     slippage_bps: slippage,
@@ -417,6 +421,7 @@ function compute(run: RunRecord, opts: MetricsOptions = {}): Computed {
     closedOrders: closed.length,
     orderAgeMs: ageP,
     quoteCycleMs: qcP,
+    conduct: conduct.details,
   };
   return { metrics, details };
 }

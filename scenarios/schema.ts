@@ -19,27 +19,18 @@ import { FAULT_PARAMS, FAULT_TYPES, type FaultType } from '../sim-exchange/fault
 import { PROFILES } from '../chaos/profiles.ts';
 import { CHANNELS } from '../chaos/driver.ts';
 import { BotConfigSchema } from '../bot/config/schema.ts';
-import type { Gate, MetricName } from './types.ts';
+import type { Gate } from './types.ts';
 // The metric names a gate may use: the one list, in scenarios/metrics.ts.
-import { METRIC_NAMES } from './metrics.ts';
+import { METRIC_NAMES, isMetricName } from './metrics.ts';
+import { BOT_ENV_NAMES, BotSection, checkBotSpec, renderConfig, resolveBotSpec, type BotSpec } from './bot-spec.ts';
+import { Duration, deepMerge } from './fields.ts';
 
 /** Root of the repository (scenario paths such as `bot.base` and `market.replay.file` are relative to it). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const LIBRARY_DIR = join(REPO_ROOT, 'scenarios', 'library');
 export const SUITES_DIR = join(REPO_ROOT, 'scenarios', 'suites');
-export const DEFAULT_BOT_BASE = 'bot/config/example.yaml';
 
 // ---------------------------------------------------------------- building blocks
-
-const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m)$/;
-/** A duration such as `30s`, `500ms`, `1.5s`, `2m` → milliseconds. Bare numbers are refused (which unit?). */
-const Duration = z
-  .string({ error: 'expected a duration such as 30s, 500ms or 2m' })
-  .regex(DURATION_RE, { error: 'expected a duration such as 30s, 500ms or 2m' })
-  .transform((s) => {
-    const [, n, unit] = DURATION_RE.exec(s)!;
-    return Math.round(Number(n) * (unit === 'ms' ? 1 : unit === 's' ? 1000 : 60_000));
-  });
 
 /**
  * When something starts: a fixed time (`10s`), or a window `[10s, 14s]` from which the bench draws the time from the
@@ -147,23 +138,25 @@ const Load = z.strictObject({
   ws_clients: z.number().int().min(0).max(500).default(0),
 });
 
-const Bot = z.strictObject({
-  /** The base bot config (YAML, relative to the repository root). */
-  base: z.string().min(1).default(DEFAULT_BOT_BASE),
-  /** Merged onto the base (objects key by key, anything else replaced). The venue and telemetry sections are the runner's. */
-  overrides: z.record(z.string(), z.unknown()).default({}),
+/**
+ * How quote_reaction_p95_ms and unreacted_moves_pct are measured (docs/reports.md): a move is a public book update
+ * that takes the mid threshold_bps or more away from the mid of the last move; the bot has `horizon` to act on it.
+ */
+const Reaction = z.strictObject({
+  threshold_bps: z.number().positive().max(1000).default(2),
+  horizon: Duration.refine((ms) => ms >= 10 && ms <= 60_000, { error: 'expected a duration between 10ms and 60s' }).default(2000),
 });
 
-const GATE_RE = /^\s*([a-z_0-9]+)\s*(<=|>=|<|>)\s*(-?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?)\s*$/i;
+const GATE_RE = /^\s*([a-z_0-9]+(?:\[[a-z0-9_]+\])?)\s*(<=|>=|<|>)\s*(-?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?)\s*$/i;
 const GateText = z.string({ error: 'expected "metric op threshold" such as "net_bps > -2"' }).transform((s, ctx): Gate => {
   const m = GATE_RE.exec(s);
   if (!m) {
     ctx.addIssue({ code: 'custom', message: `expected "metric op threshold" such as "net_bps > -2" (op one of <, <=, >, >=), got ${JSON.stringify(s)}` });
     return z.NEVER;
   }
-  const metric = m[1]! as MetricName;
-  if (!METRIC_NAMES.includes(metric)) {
-    ctx.addIssue({ code: 'custom', message: `unknown metric ${JSON.stringify(m[1])}: expected one of ${METRIC_NAMES.join(', ')}` });
+  const metric = m[1]!;
+  if (!isMetricName(metric)) {
+    ctx.addIssue({ code: 'custom', message: `unknown metric ${JSON.stringify(m[1])}: expected one of ${METRIC_NAMES.join(', ')}, or rejects_per_min[<retCode>|postonly|http]` });
     return z.NEVER;
   }
   return { metric, op: m[2] as Gate['op'], threshold: Number(m[3]) };
@@ -187,7 +180,9 @@ export const ScenarioSchema = z
     venue_faults: z.array(VenueFault).max(100).default([]),
     network: Network.prefault({}),
     load: Load.prefault({}),
-    bot: Bot.prefault({}),
+    /** The bot under test (scenarios/bot-spec.ts, docs/any-bot.md); absent: the reference bot. */
+    bot: BotSection.prefault({}),
+    reaction: Reaction.prefault({}),
     gates: z.array(GateText).default([]),
     /**
      * Chaos scenarios: after every fault window ends, quoting (both sides) must resume within this long (wall time:
@@ -246,14 +241,19 @@ export class ScenarioError extends Error {
   }
 }
 
-/** A validated scenario, where it came from, and the bot config it runs with (base + overrides, venue left out). */
+/** A validated scenario, where it came from, and the bot it runs. */
 export interface LoadedScenario {
   readonly file: string;
   readonly text: string;
   readonly scenario: Scenario;
-  /** The merged bot config document (before the runner fills in venue URLs, keys and the telemetry port). */
-  readonly botConfig: Record<string, unknown>;
+  /** The bot under test, resolved (the reference bot when the scenario names none). */
+  readonly bot: BotSpec;
 }
+
+/** Stand-in values for rendering a template when a scenario is validated (nothing runs yet). */
+const PROBE_VALUES: Readonly<Record<string, string>> = Object.fromEntries(
+  BOT_ENV_NAMES.map((n) => [n, n.endsWith('_URL') ? (n.includes('_WS_') ? 'ws://127.0.0.1:1/probe' : 'http://127.0.0.1:1') : n === 'MMBENCH_METRICS_PORT' ? '0' : n === 'MMBENCH_POSITION_LIMIT' ? '0.1' : n === 'MMBENCH_SEED' ? '1' : n === 'MMBENCH_SYMBOL' ? 'BTCUSDT' : n === 'MMBENCH_CATEGORY' ? 'linear' : 'probe']),
+);
 
 /** Validates an already-parsed scenario document; `file` names it in errors. */
 export function parseScenario(doc: unknown, file: string, text = ''): LoadedScenario {
@@ -271,19 +271,21 @@ export function parseScenario(doc: unknown, file: string, text = ''): LoadedScen
       problems.push(`market.replay.file: no such file ${scenario.market.replay.file}`);
     }
   }
-  let botConfig: Record<string, unknown> = {};
-  try {
-    const base = parseYaml(readFileSync(resolveRepoPath(scenario.bot.base), 'utf8')) as Record<string, unknown>;
-    botConfig = deepMerge(base, scenario.bot.overrides);
-    // Validate the merge as the bot would, with the runner's parts filled in.
-    const probe = { ...botConfig, venue: { ...(botConfig['venue'] as object | undefined), apiKey: 'probe-key', apiSecret: 'probe-secret' }, telemetry: { ...(botConfig['telemetry'] as object | undefined), port: 0 } };
-    const b = BotConfigSchema.safeParse(probe, { reportInput: true });
-    if (!b.success) problems.push(...issueLines(b.error.issues, 'bot.overrides.'));
-  } catch (err) {
-    problems.push(`bot.base: cannot read ${scenario.bot.base}: ${(err as Error).message}`);
+  const bot = resolveBotSpec(scenario.bot, file);
+  const botProblems = checkBotSpec(bot);
+  problems.push(...botProblems);
+  if (bot.reference && botProblems.length === 0) {
+    // The reference bot's config as it will run (template rendered, overrides merged), validated as the bot would.
+    try {
+      const doc = parseYaml(renderConfig(bot, PROBE_VALUES, 'probe')) as unknown;
+      const b = BotConfigSchema.safeParse(doc, { reportInput: true });
+      if (!b.success) problems.push(...issueLines(b.error.issues, 'bot.overrides.'));
+    } catch (err) {
+      problems.push(`bot: the reference bot's config does not render: ${(err as Error).message}`);
+    }
   }
   if (problems.length > 0) throw new ScenarioError(file, problems);
-  return { file, text, scenario, botConfig };
+  return { file, text, scenario, bot };
 }
 
 /** Reads and validates a scenario file. */
@@ -365,16 +367,4 @@ export function resolveRepoPath(p: string): string {
   return isAbsolute(p) ? p : join(REPO_ROOT, p);
 }
 
-/** Objects merge key by key (recursively); arrays and scalars in `over` replace. */
-export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(over)) {
-    const b = out[k];
-    out[k] = isPlainObject(b) && isPlainObject(v) ? deepMerge(b, v) : v;
-  }
-  return out;
-}
-
-function isPlainObject(x: unknown): x is Record<string, unknown> {
-  return x !== null && typeof x === 'object' && !Array.isArray(x);
-}
+export { deepMerge };

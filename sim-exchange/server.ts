@@ -20,6 +20,7 @@ import { FaultController, type FaultRecord, type FaultTimers } from './faults/in
 import { oneSecondVolBps } from './faults/latency.ts';
 import type { RestFaultGate } from './bybit-v5/rest/http.ts';
 import type { TradeFaultGate } from './bybit-v5/ws-trade/server.ts';
+import type { RestTap, WsTap } from './bybit-v5/tap.ts';
 
 export interface SimOptions {
   host?: string;
@@ -52,6 +53,8 @@ export interface SimOptions {
   onFault?: (r: FaultRecord) => void;
   /** The faults' time seam (window ends, delayed commands); real timers by default. */
   faultTimers?: FaultTimers;
+  /** Observers of REST answers and WebSocket frames (bybit-v5/tap.ts): the scenario runner's view of the bot. */
+  tap?: { readonly rest?: RestTap; readonly ws?: WsTap };
 }
 
 export interface SimHandle {
@@ -107,6 +110,7 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
     delayMs: () => delays.rest,
     ...(opts.publicLimit !== undefined ? { publicLimit: opts.publicLimit } : {}),
     ...(opts.onTraffic ? { onRequest: opts.onTraffic } : {}),
+    ...(opts.tap?.rest ? { tap: opts.tap.rest } : {}),
   });
   let gateway: WsGateway | undefined;
   registerRoutes(rest, venue, { bookUpdateId: (symbol) => gateway?.feed.updateId(symbol, 1000) ?? venue.book(symbol).seq });
@@ -121,6 +125,7 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
     tradeFaults,
     ...(logger ? { logger } : {}),
     ...(opts.onTraffic ? { onMessage: opts.onTraffic } : {}),
+    ...(opts.tap?.ws ? { tap: opts.tap.ws } : {}),
   });
 
   const ws = gateway;

@@ -1,19 +1,40 @@
 /**
- * report.html: one self-contained file (inline CSS and SVG; no script, no external URL) with the verdict, the gates
- * (failed first), the metrics, and four time charts, each with the fault windows shaded:
+ * report.html: one self-contained file (inline CSS and SVG; no script, no external URL) with the verdict, the bot under
+ * test, the gates (failed first), the metrics (each with its source: venue or bot), and six time charts, each with
+ * the fault windows shaded:
  *   1. price: the venue mid, the bot's bid/ask quotes, its fills (▲ buy, ▼ sell);
  *   2. inventory: Σ s_i q_i from the window's fills (the position change since the window start), ± the bot's limit;
  *   3. PnL decomposition over expanding windows [start, t] in USDT, with DESIGN §4's definitions (window end = t):
  *      spread, −adverse, inventory, −fees and net = their sum (= PnL). At t = end they are the bps metrics × N / 1e4;
- *   4. quote-cycle latency p50/p95/p99 over rolling windows (HDR). Needs timestamped samples (ReportExtras
- *      .quoteCycleSeries); RunRecord.quoteCycleMs has none, so without them the chart is over the sample index.
+ *   4. quote reaction (venue side): each judged mid move at its time with the delay until the venue received the bot's
+ *      next order action on the symbol (scenarios/conduct.ts); unreacted moves as crosses at the horizon; a rolling
+ *      P95 (one HDR histogram per window) when there are enough reacted moves;
+ *   5. rejects by code (venue side): rejects per key per time bucket (1 s, longer for long runs: at most ~120 buckets),
+ *      from the venue's record of the bot's requests and the PostOnly orders it cancelled ('postonly');
+ *   6. quote cycle (bot side, self-reported): p50/p95/p99 over rolling windows (HDR). Needs timestamped samples
+ *      (ReportExtras.quoteCycleSeries); RunRecord.quoteCycleMs has none, so without them the chart is over the sample
+ *      index.
+ * A run recorded before the venue-side view (no RunRecord.view) still renders: charts 4 and 5 say 'not recorded'.
  * Series are downsampled (min/max per pixel bucket) and markers thinned so a 10-minute run stays a few hundred KB.
  */
 import { failedFirst } from '../gates.ts';
-import { DEFAULT_MARKOUT_HORIZON_MS, METRIC_NAMES, MidSeries, MsHistogram, Sum, computeMetricsWithDetails, resolveFills, type MetricDetails } from '../metrics.ts';
-import type { FaultWindow, RunRecord, ScenarioReport } from '../types.ts';
-import { downsample, svgChart, thin, type Band, type Pt } from './svg.ts';
-import { escapeXml as x, fmtDuration, fmtMetric, fmtNum, gateColumns, metricNote } from './util.ts';
+import { reactions, type ReactionStats } from '../conduct.ts';
+import { DEFAULT_MARKOUT_HORIZON_MS, MidSeries, MsHistogram, Sum, computeMetricsWithDetails, isPresent, resolveFills, type MetricDetails } from '../metrics.ts';
+import type { FaultWindow, MetricValue, RunRecord, ScenarioReport } from '../types.ts';
+import { downsample, svgChart, thin, type Band, type MarkerSet, type Pt } from './svg.ts';
+import {
+  compareRejectKeys,
+  escapeXml as x,
+  fmtDuration,
+  fmtMetric,
+  fmtNum,
+  gateColumns,
+  metricNote,
+  metricSource,
+  metricUnit,
+  rejectKeyLabel,
+  reportMetricNames,
+} from './util.ts';
 
 export interface ReportExtras {
   /** Markout horizon used for the metrics (default 5000 ms). */
@@ -150,6 +171,90 @@ export function latencyOverTime(run: RunRecord, series?: ReportExtras['quoteCycl
   }
 }
 
+/** Not recorded: a run from before the venue-side view. */
+export const NOT_RECORDED = 'not recorded (a run from before the venue-side metrics)';
+
+export interface ReactionChartData {
+  readonly stats: ReactionStats;
+  readonly thresholdBps: number;
+  readonly horizonMs: number;
+  /** Rolling P95 of the reacted moves' latencies (window centre, ms); empty when there are too few of them. */
+  readonly p95: readonly { readonly time: number; readonly p95: number; readonly count: number }[];
+  /** Rolling window length (ms). */
+  readonly windowMs: number;
+}
+
+/** Fewest reacted moves for a rolling P95 line, and fewest in one window for a point of it. */
+const ROLLING_MIN_TOTAL = 20;
+const ROLLING_MIN_WINDOW = 5;
+
+/**
+ * The quote-reaction chart's data: the judged moves from `details.conduct` when given, else recomputed from run.view
+ * with conduct.ts's reactions(); null when the run has no view. The rolling P95 uses windows of max(1 s, span / 40)
+ * sliding by half a window, one HDR histogram each, over reacted moves only (as quote_reaction_p95_ms); a window
+ * with fewer than 5 reacted moves has no point, and with fewer than 20 reacted moves in all there is no line.
+ */
+export function reactionOverTime(run: RunRecord, details?: MetricDetails | null): ReactionChartData | null {
+  const view = run.view;
+  if (view === undefined) return null;
+  const stats = details?.conduct?.reaction ?? reactions(view, run.start, run.end, view.endMono);
+  const reacted = stats.series.filter((p): p is { time: number; ms: number; via: 'ws' | 'venue' } => p.ms !== null).sort((a, b) => a.time - b.time);
+  const windowMs = Math.max(1000, (run.end - run.start) / 40);
+  const p95: { time: number; p95: number; count: number }[] = [];
+  if (reacted.length >= ROLLING_MIN_TOTAL) {
+    const h = new MsHistogram();
+    try {
+      let lo = 0;
+      for (let t0 = run.start; t0 < run.end; t0 += windowMs / 2) {
+        while (lo < reacted.length && reacted[lo]!.time < t0) lo++;
+        for (let i = lo; i < reacted.length && reacted[i]!.time < t0 + windowMs; i++) h.record(reacted[i]!.ms);
+        if (h.count >= ROLLING_MIN_WINDOW) p95.push({ time: Math.min(run.end, t0 + windowMs / 2), p95: h.percentile(95)!, count: h.count });
+        h.reset();
+      }
+    } finally {
+      h.destroy();
+    }
+  }
+  return { stats, thresholdBps: view.thresholdBps, horizonMs: view.horizonMs, p95, windowMs };
+}
+
+export interface RejectsChartData {
+  /** Bucket length (ms): 1 s, or whole seconds so that the window has at most ~120 buckets. */
+  readonly bucketMs: number;
+  /** Bucket start times (venue clock ms). */
+  readonly starts: readonly number[];
+  /** One row per key that occurred in the window (retCodes numerically, then postonly / http), counts per bucket. */
+  readonly keys: readonly { readonly key: string; readonly counts: readonly number[]; readonly total: number }[];
+}
+
+const MAX_REJECT_BUCKETS = 120;
+
+/**
+ * Rejects per key per time bucket over the window: each reject key of each request of run.view (a refused request,
+ * each refused item of a batch, "http"), and each PostOnly order the venue cancelled as 'postonly'. Null without a view.
+ */
+export function rejectsOverTime(run: RunRecord): RejectsChartData | null {
+  const view = run.view;
+  if (view === undefined) return null;
+  const span = Math.max(0, run.end - run.start);
+  const bucketMs = Math.max(1000, Math.ceil(span / MAX_REJECT_BUCKETS / 1000) * 1000);
+  const n = Math.max(1, Math.ceil(span / bucketMs));
+  const starts = Array.from({ length: n }, (_, b) => run.start + b * bucketMs);
+  const rows = new Map<string, number[]>();
+  const add = (key: string, t: number) => {
+    if (!(t >= run.start && t <= run.end)) return;
+    let row = rows.get(key);
+    if (!row) rows.set(key, (row = new Array<number>(n).fill(0)));
+    row[Math.min(n - 1, Math.floor((t - run.start) / bucketMs))]!++;
+  };
+  for (const q of view.requests) for (const k of q.rejects) add(k, q.time);
+  for (const t of view.postOnlyCancels) add('postonly', t);
+  const keys = [...rows.entries()]
+    .sort(([a], [b]) => compareRejectKeys(a, b))
+    .map(([key, counts]) => ({ key, counts, total: counts.reduce((a, c) => a + c, 0) }));
+  return { bucketMs, starts, keys };
+}
+
 // ------------------------------------------------------------------------------------------------------------------
 // Page
 
@@ -159,7 +264,9 @@ h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 6px}.sub{color:
 .pass{background:#1a7f37}.fail{background:#cf222e}
 table{border-collapse:collapse;width:100%;font-size:13px}th,td{border-bottom:1px solid #e5e5e5;padding:4px 8px;text-align:left;vertical-align:top}
 td.num{text-align:right;font-variant-numeric:tabular-nums}tr.bad td{background:#fff1f0}.v-pass{color:#1a7f37}.v-fail{color:#cf222e;font-weight:600}
-svg.chart{display:block;margin:4px 0 2px;font-family:inherit}.note{color:#666;font-size:12px;margin:2px 0 10px}ul.notes{color:#555;font-size:12px}`;
+svg.chart{display:block;margin:4px 0 2px;font-family:inherit}.note{color:#666;font-size:12px;margin:2px 0 10px}ul.notes{color:#555;font-size:12px}
+p.bot{margin:0 0 4px}code{font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:#f3f3f3;padding:1px 4px;border-radius:3px;word-break:break-all}
+.cwd{color:#666;font-size:12px}td.src-bot{color:#8250df;font-weight:600}td.src-venue{color:#555}`;
 
 function faultBands(run: RunRecord, toX: (t: number) => number): Band[] {
   return run.faults.map((f: FaultWindow) => ({ x0: toX(f.start), x1: toX(f.end), label: `${f.kind}: ${f.name} (${fmtNum((f.start - run.start) / 1000, 4)}–${fmtNum((f.end - run.start) / 1000, 4)} s)` }));
@@ -284,17 +391,124 @@ export function reportHtml(report: ScenarioReport, run: RunRecord, extras: Repor
     );
   }
 
-  // 4. latency
+  // 4. quote reaction (venue side)
+  const reaction = reactionOverTime(run, det);
   {
-    const { byTime, windows } = latencyOverTime(run, extras.quoteCycleSeries);
+    let svg: string;
+    let note: string;
+    if (reaction === null) {
+      svg = emptyChart('reaction', 'Quote reaction (venue side)', 'ms', x0, x1, xLabel, xTick, bands, NOT_RECORDED);
+      note = 'The run recorded no venue-side view of the bot, so there are no moves to judge.';
+    } else {
+      const { stats: r, horizonMs: hz } = reaction;
+      const tipOf = (p: ReactionStats['series'][number]) =>
+        `t=${fmtNum(toX(p.time), 6)} s: ${p.ms === null ? `unreacted (no order action within ${fmtNum(hz)} ms)` : `reacted in ${fmtNum(p.ms, 4)} ms`}${p.via === 'venue' ? ', move seen at the venue (no book stream)' : ''}`;
+      const inWin = r.series.filter((p) => p.time >= run.start && p.time <= run.end);
+      const sets: { label: string; color: string; shape: MarkerSet['shape']; pts: ReactionStats['series'][number][]; y: (p: ReactionStats['series'][number]) => number }[] = [
+        { label: 'reacted', color: '#0a5cd6', shape: 'dot', pts: inWin.filter((p) => p.ms !== null && p.via === 'ws'), y: (p) => p.ms! },
+        { label: 'reacted (no book stream)', color: '#8250df', shape: 'dot', pts: inWin.filter((p) => p.ms !== null && p.via === 'venue'), y: (p) => p.ms! },
+        { label: 'unreacted (at the horizon)', color: '#cf222e', shape: 'cross', pts: inWin.filter((p) => p.ms === null), y: () => hz },
+      ];
+      const total = inWin.length;
+      let shown = 0;
+      const markers: MarkerSet[] = sets
+        .filter((m) => m.pts.length > 0)
+        .map((m) => {
+          const kept = thin(m.pts, Math.max(1, Math.floor((MAX_MARKERS * m.pts.length) / total)));
+          shown += kept.length;
+          return { label: m.label, color: m.color, shape: m.shape, points: kept.map((p) => ({ x: toX(p.time), y: m.y(p), tip: tipOf(p) })) };
+        });
+      if (shown < total) notes.push(`Quote reaction chart: showing ${shown} of ${total} moves (evenly thinned per kind).`);
+      const empty =
+        r.moves === 0
+          ? `no mid move of ${fmtNum(reaction.thresholdBps)} bps or more in the window`
+          : total === 0
+            ? `every move's horizon ran past the window end (${r.censored} censored)`
+            : 'no judged move';
+      svg = svgChart({
+        id: 'reaction',
+        title: 'Quote reaction (venue side)',
+        yLabel: 'ms to the next order action',
+        x0,
+        x1,
+        xLabel,
+        xTick,
+        bands,
+        series: reaction.p95.length > 0 ? [{ label: 'rolling p95', color: '#bf8700', points: reaction.p95.map((w) => [toX(w.time), w.p95]), width: 1.8 }] : [],
+        markers,
+        // The horizon line only when unreacted moves sit on it (else it would squash the reacted latencies).
+        hlines: r.unreacted > 0 ? [{ y: hz, label: `horizon ${fmtNum(hz)} ms`, color: '#999' }] : [],
+        yInclude: [0],
+        emptyText: empty,
+      });
+      const judged = r.reacted + r.unreacted;
+      const viaVenue = r.series.filter((p) => p.via === 'venue').length;
+      const pct = (v: number | null) => (v === null ? '–' : fmtNum(v, 4));
+      note =
+        `Each point is a mid move of ${fmtNum(reaction.thresholdBps)} bps or more, at the time the venue wrote it to the bot, with the delay (venue monotonic clock) until the venue received the bot's next order action on the symbol. ` +
+        `n = ${judged} judged moves: ${r.reacted} reacted, ${r.unreacted} unreacted (no action within ${fmtNum(hz)} ms)${judged > 0 ? ` = ${fmtNum((100 * r.unreacted) / judged, 4)} %` : ''}; ${r.censored} censored (horizon past the window end, not judged)` +
+        `${viaVenue > 0 ? `; ${viaVenue} seen at the venue while the bot had no book stream` : ''}. ` +
+        `Latency p50 / p95 / p99 / max: ${pct(r.p50)} / ${pct(r.p95)} / ${pct(r.p99)} / ${pct(r.max)} ms (HDR, reacted moves only). ` +
+        (reaction.p95.length > 0
+          ? `Rolling p95: windows of ${fmtNum(reaction.windowMs / 1000, 3)} s sliding by half, each from one HDR histogram (windows with fewer than ${ROLLING_MIN_WINDOW} reacted moves are left out).`
+          : `No rolling p95: fewer than ${ROLLING_MIN_TOTAL} reacted moves.`);
+    }
+    charts.push(section('Quote reaction (venue side)', svg, note));
+  }
+
+  // 5. rejects by code (venue side)
+  const rejects = rejectsOverTime(run);
+  {
+    let svg: string;
+    let note: string;
+    if (rejects === null) {
+      svg = emptyChart('rejects', 'Rejects by code', 'rejects', x0, x1, xLabel, xTick, bands, NOT_RECORDED);
+      note = "The run recorded no venue-side view of the bot's requests.";
+    } else {
+      const per = rejects.bucketMs === 1000 ? 'second' : `${fmtNum(rejects.bucketMs / 1000)} s`;
+      svg = svgChart({
+        id: 'rejects',
+        title: 'Rejects by code',
+        yLabel: `rejects per ${per}`,
+        x0,
+        x1,
+        xLabel,
+        xTick,
+        bands,
+        series: rejects.keys.map((k, i) => ({
+          label: `${rejectKeyLabel(k.key)} (${k.total})`,
+          color: PALETTE[i % PALETTE.length]!,
+          points: k.counts.map((c, b): Pt => [toX(rejects.starts[b]!), c]),
+          step: true,
+          width: 1.5,
+        })),
+        yInclude: [0],
+        emptyText: 'no rejects',
+      });
+      const total = rejects.keys.reduce((a, k) => a + k.total, 0);
+      note =
+        `Rejects per ${per} by key, as the venue answered the bot: a refused request counts once per retCode, a batch once per refused item; "http" is an answer without a Bybit envelope; "postonly" a PostOnly order the venue cancelled. ` +
+        (total === 0 ? `No reject in ${det.conduct?.requests ?? 0} requests.` : `Total ${total}: ${rejects.keys.map((k) => `${k.key} ${k.total}`).join(', ')}.`);
+    }
+    charts.push(section('Rejects by code (venue side)', svg, note));
+  }
+
+  // 6. quote cycle (bot side)
+  {
+    const { byTime: timed, windows } = latencyOverTime(run, extras.quoteCycleSeries);
+    // Without any sample the frame is over time (with the fault windows), like the other charts.
+    const byTime = timed || windows.length === 0;
     const xs = (w: LatencyWindow) => (byTime ? toX(w.x) : w.x);
     const lx1 = byTime ? x1 : Math.max(1, run.quoteCycleMs.length);
+    const qc = report.metrics.quote_cycle_p95_ms as MetricValue | undefined;
+    const why = qc !== undefined && !isPresent(qc) ? qc.reason : undefined;
+    const empty = why === undefined || /^no quote-cycle samples/.test(why) ? (why ?? 'no quote-cycle samples') : `no quote-cycle samples: ${why}`;
     charts.push(
       section(
-        'Quote-cycle latency percentiles',
+        'Quote cycle (bot side, self-reported)',
         svgChart({
           id: 'latency',
-          title: 'Quote-cycle latency',
+          title: 'Quote cycle (bot side, self-reported)',
           yLabel: 'ms',
           x0: 0,
           x1: lx1,
@@ -306,11 +520,14 @@ export function reportHtml(report: ScenarioReport, run: RunRecord, extras: Repor
             { label: 'p95', color: '#bf8700', points: windows.map((w) => [xs(w), w.p95]), width: 1.8 },
             { label: 'p99', color: '#cf222e', points: windows.map((w) => [xs(w), w.p99]) },
           ],
-          emptyText: 'no quote-cycle samples',
+          emptyText: empty.length > 120 ? `${empty.slice(0, 119)}…` : empty,
         }),
-        byTime
-          ? `Rolling windows of ${fmtNum(Math.max(1000, (run.end - run.start) / 60) / 1000, 3)} s, sliding by half a window; each from one HDR histogram.`
-          : 'Rolling windows over the sample sequence (no timestamps were recorded, so fault windows cannot be placed); each from one HDR histogram.',
+        (windows.length === 0
+          ? `No samples: ${why ?? 'the run recorded no quote-cycle latency'}. `
+          : byTime
+            ? `Rolling windows of ${fmtNum(Math.max(1000, (run.end - run.start) / 60) / 1000, 3)} s, sliding by half a window; each from one HDR histogram. `
+            : 'Rolling windows over the sample sequence (no timestamps were recorded, so fault windows cannot be placed); each from one HDR histogram. ') +
+          "The bot's own measurement of its quote cycle (what it exports); the venue-side quote reaction above needs nothing from the bot.",
       ),
     );
   }
@@ -327,10 +544,17 @@ export function reportHtml(report: ScenarioReport, run: RunRecord, extras: Repor
       return `<tr class="${g.pass ? '' : 'bad'}"><td>${x(g.name)}</td><td class="num">${x(value)}</td><td>${x(threshold)}</td><td class="${g.pass ? 'v-pass' : 'v-fail'}">${g.pass ? 'pass' : 'FAIL'}</td><td>${x(g.detail)}</td></tr>`;
     })
     .join('\n');
-  const metricRows = METRIC_NAMES.map((n) => {
-    const m = report.metrics[n];
-    return `<tr><td>${n}</td><td class="num">${x(fmtMetric(m))}</td><td>${x(metricNote(m))}</td></tr>`;
-  }).join('\n');
+  const metricTable = report.metrics as Readonly<Record<string, MetricValue | undefined>>;
+  const metricRows = reportMetricNames(report.metrics)
+    .map((n) => {
+      const m = metricTable[n];
+      const src = metricSource(n);
+      return `<tr><td>${x(n)}</td><td class="src-${src}">${src}</td><td class="num">${x(fmtMetric(m))}</td><td>${x(metricUnit(n))}</td><td>${x(metricNote(m))}</td></tr>`;
+    })
+    .join('\n');
+  const cd = det.conduct;
+  const span = run.end - run.start;
+  const exit = run.safety.botExit;
   const facts: [string, string][] = [
     ['fills (maker / taker)', `${det.fillsInWindow} (${det.makerFills} / ${det.takerFills})`],
     ['taker share by count', det.takerShareByCountPct === null ? 'absent' : `${fmtNum(det.takerShareByCountPct, 4)} %`],
@@ -341,6 +565,20 @@ export function reportHtml(report: ScenarioReport, run: RunRecord, extras: Repor
     ['order age p50 / p95 / p99 / max', [det.orderAgeMs.p50, det.orderAgeMs.p95, det.orderAgeMs.p99, det.orderAgeMs.max].map((v) => (v === null ? '–' : fmtNum(v, 4))).join(' / ') + ' ms'],
     ['quote cycle p50 / p95 / p99 / max', [det.quoteCycleMs.p50, det.quoteCycleMs.p95, det.quoteCycleMs.p99, det.quoteCycleMs.max].map((v) => (v === null ? '–' : fmtNum(v, 4))).join(' / ') + ` ms (${det.quoteCycleMs.count} samples)`],
     ['markout horizon', `${fmtNum(H)} ms`],
+    ['bot requests / order actions (venue)', cd ? `${cd.requests} requests, ${cd.orderActions} order actions` : NOT_RECORDED],
+    ['both sides resting (venue)', cd ? `${fmtDuration(cd.twoSidedMs)} of ${fmtDuration(span)}` : NOT_RECORDED],
+    [
+      'quote reaction p50 / p95 / p99 / max (venue)',
+      reaction
+        ? [reaction.stats.p50, reaction.stats.p95, reaction.stats.p99, reaction.stats.max].map((v) => (v === null ? '–' : fmtNum(v, 4))).join(' / ') +
+          ` ms (${reaction.stats.reacted} reacted, ${reaction.stats.unreacted} unreacted, ${reaction.stats.censored} censored; moves ≥ ${fmtNum(reaction.thresholdBps)} bps, horizon ${fmtNum(reaction.horizonMs)} ms)`
+        : NOT_RECORDED,
+    ],
+    [
+      'rejects by key (venue)',
+      rejects ? (rejects.keys.length === 0 ? 'none' : rejects.keys.map((k) => `${rejectKeyLabel(k.key)}: ${k.total}`).join('; ')) : NOT_RECORDED,
+    ],
+    ['bot exit', exit ? `${exit.signal !== null ? `signal ${exit.signal}` : `code ${exit.code}`}${exit.diedBeforeStop ? ', died before the stop' : ` after ${exit.stopSignal}`}${exit.killedAfterMs !== null ? `, killed ${fmtNum(exit.killedAfterMs)} ms after it` : ''}` : 'not recorded'],
     ['fault windows', run.faults.length === 0 ? 'none' : run.faults.map((f) => `${f.kind}: ${f.name} ${fmtNum(toX(f.start), 4)}–${fmtNum(toX(f.end), 4)} s`).join('; ')],
   ];
   const factRows = facts.map(([k, v]) => `<tr><td>${x(k)}</td><td>${x(v)}</td></tr>`).join('\n');
@@ -350,13 +588,14 @@ export function reportHtml(report: ScenarioReport, run: RunRecord, extras: Repor
 <title>${x(`${report.pass ? 'PASS' : 'FAIL'} ${report.scenarioId} seed ${report.seed}`)}</title>
 <style>${CSS}</style></head><body>
 <h1><span class="badge ${report.pass ? 'pass' : 'fail'}">${report.pass ? 'PASS' : 'FAIL'}</span>${x(report.scenarioId)} · seed ${report.seed}</h1>
-<p class="sub">${x(report.title)} — ${x(fmtDuration(report.durationMs))}, started ${x(report.startedAt)}. ${failed === 0 ? `All ${report.gates.length} gates held.` : `<b>${failed} of ${report.gates.length} gates failed.</b>`}</p>
+${report.bot ? `<p class="bot">Bot: <code>${x(report.bot.command)}</code> (${x(report.bot.source)}) <span class="cwd">in <code>${x(report.bot.cwd)}</code></span></p>\n` : ''}<p class="sub">${x(report.title)} — ${x(fmtDuration(report.durationMs))}, started ${x(report.startedAt)}. ${failed === 0 ? `All ${report.gates.length} gates held.` : `<b>${failed} of ${report.gates.length} gates failed.</b>`}</p>
 <h2>Gates</h2>
 <table><thead><tr><th>gate</th><th>value</th><th>threshold</th><th>verdict</th><th>detail</th></tr></thead><tbody>
 ${gateRows}
 </tbody></table>
 <h2>Metrics</h2>
-<table><thead><tr><th>metric</th><th>value</th><th>samples / why absent</th></tr></thead><tbody>
+<p class="note">source: <b>venue</b> = measured by the venue (its ledger, its view of the bot's traffic); <b>bot</b> = what the bot exports about itself.</p>
+<table><thead><tr><th>metric</th><th>source</th><th>value</th><th>unit</th><th>samples / why absent</th></tr></thead><tbody>
 ${metricRows}
 </tbody></table>
 <table style="margin-top:10px"><tbody>
@@ -367,6 +606,13 @@ ${notes.length > 0 ? `<h2>Notes</h2><ul class="notes">${notes.map((n) => `<li>${
 <p class="note">Metric definitions: docs/reports.md (DESIGN §4). Shaded bands are fault windows. Generated by mm-bench.</p>
 </body></html>
 `;
+}
+
+const PALETTE = ['#cf222e', '#0a5cd6', '#bf8700', '#8250df', '#1a7f37', '#e36209', '#444', '#d63384', '#0aa2c0'];
+
+/** A chart frame with only the fault bands and a centred message (nothing recorded to draw). */
+function emptyChart(id: string, title: string, yLabel: string, x0: number, x1: number, xLabel: string, xTick: (v: number) => string, bands: Band[], text: string): string {
+  return svgChart({ id, title, yLabel, x0, x1, xLabel, xTick, bands, series: [], emptyText: text });
 }
 
 function section(title: string, svg: string, note?: string): string {

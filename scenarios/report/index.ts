@@ -13,7 +13,7 @@ import { reportJson } from './json.ts';
 import { junitXml } from './junit.ts';
 import { suiteSummaryMarkdown, summaryMarkdown } from './markdown.ts';
 
-export { reportHtml, pnlOverTime, inventoryOverTime, latencyOverTime, type ReportExtras } from './html.ts';
+export { reportHtml, pnlOverTime, inventoryOverTime, latencyOverTime, reactionOverTime, rejectsOverTime, type ReportExtras } from './html.ts';
 export { reportJson, parseReportJson } from './json.ts';
 export { junitXml } from './junit.ts';
 export { summaryMarkdown, suiteSummaryMarkdown } from './markdown.ts';
@@ -32,6 +32,8 @@ export interface BuildReportInput {
   readonly gates: readonly GateResult[];
   /** Extra artifacts (logs, repro bundle), merged over REPORT_FILES. */
   readonly artifacts?: Readonly<Record<string, string>>;
+  /** The bot under test (its command, where it came from, its working directory). */
+  readonly bot?: ScenarioReport['bot'];
 }
 
 export function buildScenarioReport(i: BuildReportInput): ScenarioReport {
@@ -41,6 +43,7 @@ export function buildScenarioReport(i: BuildReportInput): ScenarioReport {
     seed: i.run.seed,
     startedAt: typeof i.startedAt === 'string' ? i.startedAt : i.startedAt.toISOString(),
     durationMs: i.durationMs ?? i.run.end - i.run.start,
+    ...(i.bot ? { bot: i.bot } : {}),
     metrics: i.metrics,
     gates: i.gates,
     pass: i.gates.every((g) => g.pass),

@@ -2,8 +2,24 @@
 import { METRIC_NAMES } from '../metrics.ts';
 import type { ScenarioReport } from '../types.ts';
 
-/** Metrics added after the first report.json format: an older report without them still reads. */
-const ADDED_LATER: ReadonlySet<string> = new Set(['mean_abs_position', 'final_abs_position']);
+/**
+ * Metrics added after the first report.json format: an older report without them still reads, with them absent
+ * (which no gate passes). The position metrics, then the venue-side ones (scenarios/conduct.ts).
+ */
+const ADDED_LATER: ReadonlySet<string> = new Set([
+  'mean_abs_position',
+  'final_abs_position',
+  'quote_reaction_p50_ms',
+  'quote_reaction_p95_ms',
+  'unreacted_moves_pct',
+  'quote_uptime_pct',
+  'order_to_trade',
+  'requests_per_s',
+  'rejects_per_min',
+]);
+
+/** `rejects_per_min[<key>]`: one per reject key the run saw (or the catalogue lists); any key reads. */
+const REJECT_METRIC = /^rejects_per_min\[[^\]]+\]$/;
 
 export function reportJson(report: ScenarioReport): string {
   return `${JSON.stringify(report, null, 2)}\n`;
@@ -29,14 +45,24 @@ export function parseReportJson(text: string, source = 'report.json'): ScenarioR
   if (typeof r.durationMs !== 'number') fail('durationMs: expected a number');
   if (typeof r.pass !== 'boolean') fail('pass: expected a boolean');
   if (typeof r.metrics !== 'object' || r.metrics === null) fail('metrics: expected an object');
+  if (Array.isArray(r.metrics)) fail('metrics: expected an object');
   const metrics = r.metrics as Record<string, unknown>;
-  for (const n of METRIC_NAMES) {
-    // A report written before a later metric existed (a stored baseline) reads it as absent, which no gate passes.
-    if (metrics[n] === undefined && ADDED_LATER.has(n)) metrics[n] = { absent: true, reason: 'not in this report (written before the metric existed)' };
+  const check = (n: string) => {
     const m = metrics[n] as Record<string, unknown> | undefined;
     if (typeof m !== 'object' || m === null) fail(`metrics.${n}: expected {value, samples} or {absent, reason}`);
     const ok = (typeof m!.value === 'number' && typeof m!.samples === 'number') || (m!.absent === true && typeof m!.reason === 'string');
     if (!ok) fail(`metrics.${n}: expected {value, samples} or {absent: true, reason}`);
+  };
+  for (const n of METRIC_NAMES) {
+    // A report written before a later metric existed (a stored baseline) reads it as absent, which no gate passes.
+    if (metrics[n] === undefined && ADDED_LATER.has(n)) metrics[n] = { absent: true, reason: 'not in this report (written before the metric existed)' };
+    check(n);
+  }
+  for (const n of Object.keys(metrics)) if (REJECT_METRIC.test(n)) check(n);
+  if (r.bot !== undefined) {
+    const b = r.bot as Record<string, unknown> | null;
+    if (typeof b !== 'object' || b === null || Array.isArray(b)) fail('bot: expected {command, source, cwd}');
+    for (const k of ['command', 'source', 'cwd'] as const) if (typeof b![k] !== 'string') fail(`bot.${k}: expected a string`);
   }
   if (!Array.isArray(r.gates)) fail('gates: expected an array');
   (r.gates as unknown[]).forEach((g, i) => {

@@ -1,6 +1,7 @@
 /**
  * junit.xml: one <testsuite> per scenario, one <testcase> per gate; a failed gate has a <failure> with its detail.
- * Everything user-supplied is escaped; the seed and title are suite properties.
+ * Everything user-supplied is escaped; the seed, title, verdict and the bot under test (bot.command, bot.source, when
+ * the report names it) are suite properties.
  */
 import type { ScenarioReport } from '../types.ts';
 import { escapeXml as x } from './util.ts';
@@ -19,6 +20,10 @@ function suite(r: ScenarioReport, indent: string): string {
   out.push(`${indent}    <property name="seed" value="${r.seed}"/>`);
   out.push(`${indent}    <property name="title" value="${x(r.title)}"/>`);
   out.push(`${indent}    <property name="verdict" value="${r.pass ? 'PASS' : 'FAIL'}"/>`);
+  if (r.bot) {
+    out.push(`${indent}    <property name="bot.command" value="${x(r.bot.command)}"/>`);
+    out.push(`${indent}    <property name="bot.source" value="${x(r.bot.source)}"/>`);
+  }
   out.push(`${indent}  </properties>`);
   for (const g of r.gates) {
     const head = `${indent}  <testcase classname="${x(r.scenarioId)}" name="${x(g.name)}" time="0"`;

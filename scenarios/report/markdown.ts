@@ -1,12 +1,13 @@
 /**
  * summary.md: a verdict a reviewer reads in ten seconds. Per scenario: the verdict line (PASS/FAIL, scenario, seed),
- * the gate table with failed gates first (gate | value | threshold | verdict), then the key metrics. For a suite: one
- * line per scenario (failed first), then the failed gates of each failed scenario.
+ * the bot under test, the gate table with failed gates first (gate | value | threshold | verdict), then the key
+ * metrics with where each comes from (venue / bot), the named metrics then every rejects_per_min[<key>] the report
+ * holds. For a suite: the bot(s) under test, one line per scenario (failed first), then the failed gates of each
+ * failed scenario.
  */
 import { failedFirst } from '../gates.ts';
-import { METRIC_NAMES } from '../metrics.ts';
-import type { MetricName, ScenarioReport } from '../types.ts';
-import { fmtDuration, fmtMetric, gateColumns, mdCell, metricNote } from './util.ts';
+import type { MetricValue, ScenarioReport } from '../types.ts';
+import { fmtDuration, fmtMetric, gateColumns, mdCell, mdCode, metricNote, metricSource, metricUnit, reportMetricNames } from './util.ts';
 
 const verdict = (pass: boolean) => (pass ? '✅ PASS' : '❌ FAIL');
 
@@ -19,19 +20,10 @@ function gateTable(report: ScenarioReport): string[] {
   return lines;
 }
 
-const UNITS: Partial<Record<MetricName, string>> = {
-  spread_bps: 'bps',
-  adverse_bps: 'bps',
-  inventory_bps: 'bps',
-  fees_bps: 'bps',
-  net_bps: 'bps',
-  slippage_bps: 'bps',
-  taker_share_pct: '%',
-  order_age_p95_ms: 'ms',
-  quote_cycle_p95_ms: 'ms',
-  mean_abs_position: 'base',
-  final_abs_position: 'base',
-};
+/** `Bot: \`<command>\` (<source>)`. */
+function botLine(bot: NonNullable<ScenarioReport['bot']>): string {
+  return `Bot: ${mdCode(bot.command)} (${mdCell(bot.source)})`;
+}
 
 /** The per-scenario summary.md. */
 export function summaryMarkdown(report: ScenarioReport): string {
@@ -39,6 +31,7 @@ export function summaryMarkdown(report: ScenarioReport): string {
   const lines: string[] = [];
   lines.push(`## ${verdict(report.pass)} · ${mdCell(report.scenarioId)} · seed ${report.seed}`);
   lines.push('');
+  if (report.bot) lines.push(botLine(report.bot), '');
   lines.push(
     `${mdCell(report.title)} — ${fmtDuration(report.durationMs)}, started ${mdCell(report.startedAt)}. ` +
       (failed === 0 ? `All ${report.gates.length} gates held.` : `**${failed} of ${report.gates.length} gates failed.**`),
@@ -48,11 +41,12 @@ export function summaryMarkdown(report: ScenarioReport): string {
   lines.push('');
   lines.push('<details open><summary>Key metrics</summary>');
   lines.push('');
-  lines.push('| metric | value | unit | samples / why absent |');
-  lines.push('|---|---:|---|---|');
-  for (const name of METRIC_NAMES) {
-    const m = report.metrics[name];
-    lines.push(`| ${name} | ${fmtMetric(m)} | ${UNITS[name] ?? ''} | ${mdCell(metricNote(m))} |`);
+  lines.push('| metric | source | value | unit | samples / why absent |');
+  lines.push('|---|---|---:|---|---|');
+  const metrics = report.metrics as Readonly<Record<string, MetricValue | undefined>>;
+  for (const name of reportMetricNames(report.metrics)) {
+    const m = metrics[name];
+    lines.push(`| ${mdCell(name)} | ${metricSource(name)} | ${fmtMetric(m)} | ${metricUnit(name)} | ${mdCell(metricNote(m))} |`);
   }
   lines.push('');
   lines.push('</details>');
@@ -74,13 +68,14 @@ export function suiteSummaryMarkdown(reports: readonly ScenarioReport[], opts: {
     reports.length === 0 ? 'no scenario ran' : failed.length === 0 ? `all ${reports.length} scenarios passed` : `${failed.length} of ${reports.length} scenarios failed`;
   lines.push(`# ${head} — ${mdCell(opts.title ?? 'mm-bench suite')}: ${count}`);
   if (opts.wallMs !== undefined) lines.push('', `Wall time ${fmtDuration(opts.wallMs)}.`);
+  lines.push(...suiteBots(reports));
   lines.push('');
-  lines.push('| scenario | seed | verdict | gates | failed gates | net_bps | quote_cycle_p95_ms | duration |');
+  lines.push('| scenario | seed | verdict | gates | failed gates | net_bps (venue) | quote_reaction_p95_ms (venue) | duration |');
   lines.push('|---|---:|---|---:|---|---:|---:|---:|');
   for (const r of [...failed, ...reports.filter((x) => x.pass)]) {
     const bad = r.gates.filter((g) => !g.pass);
     lines.push(
-      `| ${mdCell(r.scenarioId)} | ${r.seed} | ${r.pass ? 'PASS' : '**FAIL**'} | ${r.gates.length - bad.length}/${r.gates.length} | ${mdCell(bad.map((g) => g.name).join(', ') || '—')} | ${fmtMetric(r.metrics.net_bps)} | ${fmtMetric(r.metrics.quote_cycle_p95_ms)} | ${fmtDuration(r.durationMs)} |`,
+      `| ${mdCell(r.scenarioId)} | ${r.seed} | ${r.pass ? 'PASS' : '**FAIL**'} | ${r.gates.length - bad.length}/${r.gates.length} | ${mdCell(bad.map((g) => g.name).join(', ') || '—')} | ${fmtMetric(r.metrics.net_bps)} | ${fmtMetric(r.metrics.quote_reaction_p95_ms)} | ${fmtDuration(r.durationMs)} |`,
     );
   }
   if (failed.length > 0) {
@@ -92,4 +87,23 @@ export function suiteSummaryMarkdown(reports: readonly ScenarioReport[], opts: {
   }
   lines.push('');
   return lines.join('\n');
+}
+
+/**
+ * The suite's bot(s) under test: one line when every scenario ran the same command from the same source, else a list
+ * with each command (and source) and the scenarios that ran it. Nothing when no report names its bot.
+ */
+function suiteBots(reports: readonly ScenarioReport[]): string[] {
+  if (!reports.some((r) => r.bot)) return [];
+  const groups = new Map<string, { bot: ScenarioReport['bot']; ids: string[] }>();
+  for (const r of reports) {
+    const k = r.bot ? JSON.stringify([r.bot.command, r.bot.source]) : '';
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = { bot: r.bot, ids: [] }));
+    g.ids.push(r.scenarioId);
+  }
+  if (groups.size === 1) return ['', botLine(reports[0]!.bot!)];
+  const out = ['', 'Bots under test:', ''];
+  for (const { bot, ids } of groups.values()) out.push(`- ${bot ? `${mdCode(bot.command)} (${mdCell(bot.source)})` : 'not recorded'} — ${ids.map(mdCell).join(', ')}`);
+  return out;
 }

@@ -1,6 +1,6 @@
 /**
- * A tiny inline-SVG chart builder for report.html: time-series lines (plain or step, with gaps), triangle markers,
- * shaded bands (fault windows) and horizontal reference lines. Pure string building, no external references (the
+ * A tiny inline-SVG chart builder for report.html: time-series lines (plain or step, with gaps), point markers
+ * (triangles, dots, crosses; no line), shaded bands (fault windows) and horizontal reference lines. Pure string building, no external references (the
  * SVG is inline in HTML5, so it needs no xmlns).
  */
 import { escapeXml as x } from './util.ts';
@@ -20,7 +20,8 @@ export interface LineSeries {
 export interface MarkerSet {
   readonly label: string;
   readonly color: string;
-  readonly shape: 'up' | 'down';
+  /** ▲, ▼, ● or ✕ (a cross is stroked, the others filled). */
+  readonly shape: 'up' | 'down' | 'dot' | 'cross';
   readonly points: readonly { readonly x: number; readonly y: number; readonly tip: string }[];
 }
 
@@ -49,6 +50,8 @@ export interface ChartSpec {
   readonly markers?: readonly MarkerSet[];
   readonly bands?: readonly Band[];
   readonly hlines?: readonly HLine[];
+  /** Values the y range always covers (e.g. 0 for a latency or a count), without drawing anything. */
+  readonly yInclude?: readonly number[];
   /** Shown when there is nothing to draw. */
   readonly emptyText?: string;
 }
@@ -123,6 +126,20 @@ export function thin<T>(items: readonly T[], max: number): T[] {
   return out;
 }
 
+/** The path of one marker centred at (px, py). */
+function markerPath(shape: MarkerSet['shape'], px: number, py: number): string {
+  switch (shape) {
+    case 'up':
+      return `M${r1(px)} ${r1(py - 4)}l4 7h-8z`;
+    case 'down':
+      return `M${r1(px)} ${r1(py + 4)}l4 -7h-8z`;
+    case 'dot':
+      return `M${r1(px - 3)} ${r1(py)}a3 3 0 1 0 6 0a3 3 0 1 0 -6 0z`;
+    case 'cross':
+      return `M${r1(px - 3.5)} ${r1(py - 3.5)}l7 7m0 -7l-7 7`;
+  }
+}
+
 /** An inline <svg> chart. */
 export function svgChart(spec: ChartSpec): string {
   const pw = W - ML - MR;
@@ -134,6 +151,7 @@ export function svgChart(spec: ChartSpec): string {
   for (const m of spec.markers ?? []) for (const p of m.points) if (Number.isFinite(p.y)) (lo = Math.min(lo, p.y)), (hi = Math.max(hi, p.y));
   const hasData = lo <= hi;
   for (const h of spec.hlines ?? []) if (Number.isFinite(h.y)) (lo = Math.min(lo, h.y)), (hi = Math.max(hi, h.y));
+  if (hasData) for (const v of spec.yInclude ?? []) if (Number.isFinite(v)) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
   if (!(lo <= hi)) (lo = 0), (hi = 1);
   if (hi === lo) {
     const pad = Math.abs(lo) > 0 ? Math.abs(lo) * 1e-3 : 1;
@@ -200,12 +218,11 @@ export function svgChart(spec: ChartSpec): string {
     if (d) parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="${s.width ?? 1.2}"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`);
   }
   for (const m of spec.markers ?? []) {
-    const tri = (px: number, py: number) =>
-      m.shape === 'up' ? `M${r1(px)} ${r1(py - 4)}l4 7h-8z` : `M${r1(px)} ${r1(py + 4)}l4 -7h-8z`;
+    const paint = m.shape === 'cross' ? `fill="none" stroke="${m.color}" stroke-width="1.6"` : `fill="${m.color}"`;
     if (m.points.length <= 300) {
-      for (const p of m.points) parts.push(`<path d="${tri(X(p.x), Y(p.y))}" fill="${m.color}"><title>${x(p.tip)}</title></path>`);
+      for (const p of m.points) parts.push(`<path d="${markerPath(m.shape, X(p.x), Y(p.y))}" ${paint}><title>${x(p.tip)}</title></path>`);
     } else {
-      parts.push(`<path d="${m.points.map((p) => tri(X(p.x), Y(p.y))).join('')}" fill="${m.color}"/>`);
+      parts.push(`<path d="${m.points.map((p) => markerPath(m.shape, X(p.x), Y(p.y))).join('')}" ${paint}/>`);
     }
   }
   parts.push(`</g>`);
@@ -217,7 +234,8 @@ export function svgChart(spec: ChartSpec): string {
     lx += 24 + label.length * 6.2;
   };
   for (const s of spec.series) item(s.label, `<line x1="${lx}" x2="${lx + 12}" y1="10" y2="10" stroke="${s.color}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`);
-  for (const m of spec.markers ?? []) item(m.label, `<path d="${m.shape === 'up' ? `M${lx + 6} 6l4 7h-8z` : `M${lx + 6} 14l4 -7h-8z`}" fill="${m.color}"/>`);
+  for (const m of spec.markers ?? [])
+    item(m.label, `<path d="${markerPath(m.shape, lx + 6, 10)}" ${m.shape === 'cross' ? `fill="none" stroke="${m.color}" stroke-width="1.6"` : `fill="${m.color}"`}/>`);
   for (const h of spec.hlines ?? []) item(h.label, `<line x1="${lx}" x2="${lx + 12}" y1="10" y2="10" stroke="${h.color}" stroke-dasharray="3 2"/>`);
   if ((spec.bands ?? []).length > 0) item('fault window', `<rect x="${lx}" y="4" width="12" height="12" fill="#f0a030" fill-opacity="0.3"/>`);
   parts.push(...legend);

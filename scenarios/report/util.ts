@@ -1,7 +1,7 @@
-/** Shared helpers of the report writers: escaping, number formatting, gate fields. */
+/** Shared helpers of the report writers: escaping, number formatting, gate fields, metric rows (order, source, unit). */
 import { fmtNum, type GateOutcome } from '../gates.ts';
-import { isPresent } from '../metrics.ts';
-import type { GateResult, MetricValue } from '../types.ts';
+import { METRIC_NAMES, METRIC_SOURCE, isPresent } from '../metrics.ts';
+import type { GateResult, MetricName, MetricValue, Metrics } from '../types.ts';
 
 export { fmtNum };
 
@@ -53,4 +53,108 @@ export function fmtDuration(ms: number): string {
   const m = Math.floor(ms / 60_000);
   const s = Math.round((ms % 60_000) / 1000);
   return `${m} min ${s} s`;
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+// Metric rows shared by summary.md and report.html
+
+const REJECT_PREFIX = 'rejects_per_min[';
+
+/** The reject key of `rejects_per_min[<key>]`, or null for any other name. */
+export function rejectKeyOf(name: string): string | null {
+  return name.startsWith(REJECT_PREFIX) && name.endsWith(']') ? name.slice(REJECT_PREFIX.length, -1) : null;
+}
+
+/** Orders reject keys: retCodes numerically, then the named kinds (postonly, http) alphabetically. */
+export function compareRejectKeys(a: string, b: string): number {
+  const na = /^\d+$/.test(a);
+  const nb = /^\d+$/.test(b);
+  if (na && nb) return Number(a) - Number(b);
+  if (na !== nb) return na ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * The metric rows of a report: every named metric (METRIC_NAMES order), then each `rejects_per_min[<key>]` the report
+ * holds: the keys with rejects first, then the rest (each group by key).
+ */
+export function reportMetricNames(metrics: Metrics): string[] {
+  const rejectNames = Object.keys(metrics).filter((n) => rejectKeyOf(n) !== null);
+  const nonZero = (n: string) => {
+    const m = (metrics as Record<string, MetricValue | undefined>)[n];
+    return isPresent(m) && m.value !== 0;
+  };
+  rejectNames.sort((a, b) => Number(nonZero(b)) - Number(nonZero(a)) || compareRejectKeys(rejectKeyOf(a)!, rejectKeyOf(b)!));
+  return [...METRIC_NAMES, ...rejectNames];
+}
+
+/** Where a metric comes from: the venue (its ledger, its view of the bot's traffic) or the bot (what it exports). */
+export function metricSource(name: string): 'venue' | 'bot' {
+  return (METRIC_SOURCE as Partial<Record<string, 'venue' | 'bot'>>)[name] ?? 'venue';
+}
+
+const UNITS: Partial<Record<MetricName, string>> = {
+  quote_reaction_p95_ms: 'ms',
+  unreacted_moves_pct: '%',
+  quote_uptime_pct: '%',
+  order_to_trade: 'actions/fill',
+  requests_per_s: '/s',
+  rejects_per_min: '/min',
+  spread_bps: 'bps',
+  adverse_bps: 'bps',
+  inventory_bps: 'bps',
+  fees_bps: 'bps',
+  net_bps: 'bps',
+  slippage_bps: 'bps',
+  taker_share_pct: '%',
+  order_age_p95_ms: 'ms',
+  quote_cycle_p95_ms: 'ms',
+  mean_abs_position: 'base',
+  final_abs_position: 'base',
+};
+
+/** A metric's unit for the tables ('' when it has none, e.g. fill_rate). */
+export function metricUnit(name: string): string {
+  const u = (UNITS as Partial<Record<string, string>>)[name];
+  if (u !== undefined) return u;
+  if (rejectKeyOf(name) !== null) return '/min';
+  return name.endsWith('_ms') ? 'ms' : name.endsWith('_pct') ? '%' : name.endsWith('_bps') ? 'bps' : '';
+}
+
+/** What a reject key means (docs/errors.md), for chart legends; '' when unknown. */
+export const REJECT_KEY_NAMES: Readonly<Record<string, string>> = {
+  '10001': 'params',
+  '10002': 'timestamp',
+  '10003': 'API key / not authed',
+  '10004': 'sign',
+  '10005': 'permission',
+  '10006': 'rate limit',
+  '10016': 'server error',
+  '10017': 'route',
+  '110001': 'order not found',
+  '110003': 'price range',
+  '110007': 'insufficient balance',
+  '110008': 'order closed',
+  '110017': 'reduce-only',
+  '110020': 'too many orders',
+  '110064': 'amend qty',
+  '110072': 'duplicate orderLinkId',
+  '110094': 'min notional',
+  postonly: 'PostOnly cancelled',
+  http: 'no envelope (HTTP error)',
+};
+
+/** "10006: rate limit", "postonly: PostOnly cancelled", "12345" (unknown keys as they are). */
+export function rejectKeyLabel(key: string): string {
+  const name = REJECT_KEY_NAMES[key];
+  return name ? `${key}: ${name}` : key;
+}
+
+/** A Markdown code span holding `s` verbatim (a fence longer than any backtick run inside; newlines as spaces). */
+export function mdCode(s: string): string {
+  const one = s.replace(/\r?\n/g, ' ');
+  const longest = Math.max(0, ...[...one.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = one.startsWith('`') || one.endsWith('`') || one === '' ? ' ' : '';
+  return `${fence}${pad}${one}${pad}${fence}`;
 }

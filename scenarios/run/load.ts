@@ -30,6 +30,11 @@ export interface LoadOptions {
   readonly symbol: string;
   /** An account of the venue (not the bot's: its rate limits are its own) for the signed GETs. */
   readonly account?: { readonly apiKey: string; readonly secret: string };
+  /**
+   * Told each WebSocket client's local port as it opens, before it subscribes: the venue-side view of the bot leaves
+   * these connections out (they are not the bot's).
+   */
+  readonly onWsPort?: (port: number) => void;
 }
 
 const RECV_WINDOW = '5000';
@@ -125,6 +130,8 @@ export function startLoad(opts: LoadOptions): LoadHandle {
     const ws = new WebSocket(opts.wsPublicUrl);
     ws.on('open', () => {
       stats.wsOpen++;
+      const port = (ws as unknown as { _socket?: { localPort?: number } })._socket?.localPort;
+      if (port !== undefined) opts.onWsPort?.(port);
       ws.send(JSON.stringify({ op: 'subscribe', args: [`orderbook.50.${opts.symbol}`, `publicTrade.${opts.symbol}`] }));
     });
     ws.on('message', () => void stats.wsMessages++);

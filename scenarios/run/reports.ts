@@ -9,7 +9,7 @@ import { computeMetrics } from '../metrics.ts';
 import { evaluateGates, positionGate, recoveryGates, type GateOutcome } from '../gates.ts';
 import { writeReports, parseReportJson, type ReportExtras } from '../report/index.ts';
 import type { Metrics, ScenarioReport } from '../types.ts';
-import type { SavedRun } from '../runner.ts';
+import { runErrorGate, type SavedRun } from '../runner.ts';
 
 export const ARTIFACTS = {
   report: 'report.json',
@@ -18,7 +18,6 @@ export const ARTIFACTS = {
   html: 'report.html',
   run: 'run.json',
   scenario: 'scenario.yaml',
-  botConfig: 'bot.yaml',
   logs: 'logs/',
   repro: 'repro/',
 } as const;
@@ -27,12 +26,14 @@ export async function writeScenarioReports(dir: string, saved: SavedRun, metrics
   const sc = saved.scenario;
   const artifacts: Record<string, string> = { ...ARTIFACTS };
   if (!saved.extras.reproDir) delete artifacts['repro'];
+  if (saved.extras.bot?.config) artifacts['botConfig'] = saved.extras.bot.config;
   const report: ScenarioReport = {
     scenarioId: sc.id,
     title: sc.title,
     seed: saved.record.seed,
     startedAt,
     durationMs: saved.extras.wallMs,
+    ...botOf(saved),
     metrics,
     gates,
     pass: gates.every((g) => g.pass),
@@ -41,6 +42,12 @@ export async function writeScenarioReports(dir: string, saved: SavedRun, metrics
   writeFileSync(join(dir, ARTIFACTS.run), `${JSON.stringify(saved)}\n`);
   await renderReports(dir, report, saved);
   return report;
+}
+
+/** The report's bot line (runs before the any-bot contract have none). */
+function botOf(saved: SavedRun): Pick<ScenarioReport, 'bot'> {
+  const b = saved.extras.bot;
+  return b ? { bot: { command: b.command, source: b.source, cwd: b.cwd } } : {};
 }
 
 /** report.json, summary.md, junit.xml, report.html from a report and its record. */
@@ -58,13 +65,14 @@ export async function rebuildReports(dir: string): Promise<ScenarioReport> {
   const gates: GateOutcome[] = [...evaluateGates(metrics, saved.scenario.gates, saved.record.safety)];
   if (saved.scenario.position) gates.push(positionGate(saved.record.safety, saved.scenario.position.max_abs));
   if (saved.scenario.recovery && saved.record.faults.length > 0) gates.push(...recoveryGates(saved.record, saved.scenario.recovery.within));
-  if (saved.extras.error) gates.push({ name: 'run completed', kind: 'safety', pass: false, value: null, threshold: 'no runner error', detail: saved.extras.error.split('\n')[0]!.slice(0, 500) });
+  if (saved.extras.error) gates.push(runErrorGate(saved.extras.error));
   const report: ScenarioReport = {
     scenarioId: saved.scenario.id,
     title: saved.scenario.title,
     seed: saved.record.seed,
     startedAt: old?.startedAt ?? new Date().toISOString(),
     durationMs: saved.extras.wallMs,
+    ...botOf(saved),
     metrics,
     gates,
     pass: gates.every((g) => g.pass),

@@ -7,6 +7,7 @@
  * the time since the previous scrape: the soak scrapes each process once per window boundary, and the lag it records
  * is that window's.
  */
+import { readFileSync } from 'node:fs';
 
 export interface ResourceSample {
   /** process_resident_memory_bytes */
@@ -40,6 +41,27 @@ export function parseResources(text: string, prefix: string): ResourceSample {
     heapUsedBytes: promValue(text, `${prefix}nodejs_heap_size_used_bytes`),
     eventLoopLagSeconds: promValue(text, `${prefix}nodejs_eventloop_lag_p99_seconds`) ?? promValue(text, `${prefix}nodejs_eventloop_lag_seconds`),
   };
+}
+
+/**
+ * The bot's resources, whatever its language: RSS from /proc/<pid>/status (Linux) when it exports none, heap and
+ * event-loop lag from its Prometheus text when it exports prom-client's defaults (any prefix, e.g. `mmbot_`).
+ */
+export function botResources(pid: number | undefined, metricsText: string): ResourceSample {
+  const prefix = /^(\w*?)process_resident_memory_bytes\b/m.exec(metricsText)?.[1];
+  const fromMetrics = prefix === undefined ? EMPTY_RESOURCES : parseResources(metricsText, prefix);
+  return { ...fromMetrics, rssBytes: fromMetrics.rssBytes ?? procRss(pid) };
+}
+
+/** VmRSS of a process in bytes, or null (not Linux, or the process is gone). */
+export function procRss(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Fetches a /metrics URL and parses it; any error gives EMPTY_RESOURCES (a soak window must not die on a scrape). */

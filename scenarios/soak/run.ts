@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { Rng } from '../../sim-exchange/rng.ts';
 import type { RegimeName } from '../../sim-exchange/market/params.ts';
 import { isPresent } from '../metrics.ts';
+import type { MetricValue } from '../types.ts';
 import { parseScenario, type LoadedScenario } from '../schema.ts';
 import { newCheckpoint, readCheckpoint, remainingWindows, withWindow, writeCheckpoint, type SoakCheckpoint, type SoakConfig, type WindowResult } from './checkpoint.ts';
 import { EMPTY_RESOURCES } from './resources.ts';
@@ -39,6 +40,8 @@ export interface SoakRunConfig extends SoakConfig {
   readonly loadRps?: number;
   /** Gates applied to every window (besides the always-on safety gates). */
   readonly gates?: readonly string[];
+  /** The bot under test: a scenario `bot` section (docs/any-bot.md); absent: the reference bot. */
+  readonly bot?: Record<string, unknown>;
 }
 
 export const DEFAULT_SOAK_GATES = ['quote_cycle_p95_ms < 1500'] as const;
@@ -83,6 +86,7 @@ export function soakScenario(cfg: SoakRunConfig): Record<string, unknown> {
     instrument: { symbol: 'BTCUSDT', category: 'linear' },
     market: { speed: cfg.speed ?? 1, timeline: [{ at: '0s', regime: REGIME_CYCLE[0] }] },
     load: { rest_rps: cfg.loadRps ?? DEFAULT_LOAD_RPS },
+    ...(cfg.bot ? { bot: cfg.bot } : {}),
     gates: [...(cfg.gates ?? DEFAULT_SOAK_GATES)],
   };
 }
@@ -105,7 +109,8 @@ const span = (p: WindowPlan, session: number) => ({ index: p.index, startMs: p.s
 function toResult(p: WindowPlan, session: number, o: WindowOutcome): WindowResult {
   return {
     ...span(p, session),
-    metrics: { ...o.metrics },
+    // Every key present has a value (rejects_per_min[<key>] only for the keys the window listed).
+    metrics: { ...o.metrics } as Record<string, MetricValue>,
     gates: o.gates.map((g) => ({ name: g.name, pass: g.pass, detail: g.detail })),
     venue: o.venue,
     bot: o.bot,

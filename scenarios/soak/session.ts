@@ -39,17 +39,21 @@ import type { RegimeName } from '../../sim-exchange/market/params.ts';
 import { startSim, type SimHandle } from '../../sim-exchange/server.ts';
 import { evaluateGate, recoveryGates, safetyGates, type GateOutcome } from '../gates.ts';
 import { computeMetricsWithDetails, type MetricDetails } from '../metrics.ts';
-import { BOT_ACCOUNT, control, stopBot, toFillRow, type LedgerView } from '../runner.ts';
-import { launchBot, type BotProcess } from '../run/bot-process.ts';
+import { renderTemplate } from '../bot-spec.ts';
+import { control, toFillRow, type LedgerView } from '../run/control.ts';
+import { launchBot } from '../run/bot-launch.ts';
+import { stopBot, type BotProcess } from '../run/bot-process.ts';
+import { NO_BOT_METRICS } from '../run/bot-metrics.ts';
 import { venueLog } from '../run/venue-log.ts';
 import { LOAD_ACCOUNT, startLoad, type LoadHandle } from '../run/load.ts';
 import { histogramDelta, histogramSamples, parseHistogram, type Histogram } from '../run/prom.ts';
+import { BOT_ACCOUNT } from '../run/venue.ts';
+import { VenueWatch } from '../run/venue-view.ts';
 import type { LoadedScenario } from '../schema.ts';
-import type { FaultWindow, FillRow, Gate, Metrics, MidPoint, OrderRow, RunRecord } from '../types.ts';
-import { EMPTY_RESOURCES, parseResources, scrapeResources, type ResourceSample } from './resources.ts';
+import type { BotExit, VenueView, FaultWindow, FillRow, Gate, Metrics, MidPoint, OrderRow, RunRecord } from '../types.ts';
+import { EMPTY_RESOURCES, botResources, scrapeResources, type ResourceSample } from './resources.ts';
 
 const SAMPLE_MS = 100;
-const BOT_HEALTH_TIMEOUT_MS = 30_000;
 const OPEN_AFTER_STOP = 'open_orders_after_stop = 0';
 const UNHANDLED = 'unhandled_errors = 0';
 
@@ -132,6 +136,8 @@ export interface WindowCut {
   readonly timeline: readonly TimelineEntry[];
   readonly hist: Histogram | undefined;
   readonly prevHist: Histogram | undefined;
+  /** The venue's view of the bot in the window. */
+  readonly view: VenueView;
   readonly bot: ResourceSample;
   readonly venue: ResourceSample;
   readonly load: LoadHandle | undefined;
@@ -157,7 +163,7 @@ export interface WindowOutcome {
   readonly timeline: readonly TimelineEntry[];
   /** The bot was stopped (final window) or died: no further window can run in this session. */
   readonly stopped: boolean;
-  readonly botExit: { code: number | null; signal: string | null } | null;
+  readonly botExit: BotExit | null;
 }
 
 /** A full GC of this process before the venue's heap is read (a live-heap figure, not a point in a GC cycle). */
@@ -187,7 +193,7 @@ export class SoakSession {
   private pending: FillRow[] = [];
   private position = 0;
   private stopped = false;
-  private botExit: { code: number | null; signal: string | null } | null = null;
+  private botExit: BotExit | null = null;
   private pendingFault: WindowFault | null = null;
   private readonly gc = processGc();
   private readonly tickValue: number;
@@ -199,7 +205,9 @@ export class SoakSession {
     private readonly sim: SimHandle,
     private readonly chaos: ChaosDriver,
     private readonly bot: BotProcess,
-    private readonly telemetry: string,
+    /** The bot's metrics URL (when it exports them) as rendered for this session. */
+    private readonly metricsUrl: string | undefined,
+    private readonly watch: VenueWatch,
     private readonly botUid: number,
     private readonly symbol: string,
     private readonly venueUncoded: string[],
@@ -209,8 +217,7 @@ export class SoakSession {
     const inst = sim.venue.instrument(symbol);
     this.tickValue = inst.tick.units / 10 ** inst.tick.scale;
     this.lotValue = inst.lot.units / 10 ** inst.lot.scale;
-    const q = (cfg.loaded.botConfig as { quoting?: { maxPosition?: unknown } }).quoting;
-    this.positionLimit = Number((q?.maxPosition as string | undefined) ?? '0.1');
+    this.positionLimit = cfg.loaded.bot.positionLimit;
   }
 
   /** Starts venue, proxies and bot; resolves at t0 (the market running, the bot quoting). Cleans up on failure. */
@@ -226,8 +233,10 @@ export class SoakSession {
     let sim: SimHandle | undefined;
     let chaos: ChaosDriver | undefined;
     let bot: BotProcess | undefined;
+    const watch = new VenueWatch({ apiKey: BOT_ACCOUNT.apiKey, symbol, thresholdBps: sc.reaction.threshold_bps, horizonMs: sc.reaction.horizon });
     try {
       sim = await startSim({
+        tap: watch.tap,
         seed: cfg.seed,
         instruments: DEFAULT_INSTRUMENTS,
         accounts: cfg.loadRps > 0 ? [BOT_ACCOUNT, LOAD_ACCOUNT] : [BOT_ACCOUNT],
@@ -237,20 +246,20 @@ export class SoakSession {
       sim.marketDriver?.pause();
       const venue = sim.venue;
       const botUid = venue.accountByKey(BOT_ACCOUNT.apiKey)!.uid;
+      watch.attach(venue, botUid);
       const port = new URL(sim.urls.rest).port;
       chaos = await ChaosDriver.start({ upstream: `127.0.0.1:${port}`, seed: cfg.seed, prefix: `mmbench-soak-${process.pid}-${cfg.offsetMs}` });
       if (sc.network.profile) await chaos.applyProfile(sc.network.profile);
       const ep = (ch: Channel) => `${chaos!.endpoint(ch).host}:${chaos!.endpoint(ch).port}`;
+      const spec = cfg.loaded.bot;
       const launched = await launchBot({
-        venue, botUid, symbol, account: BOT_ACCOUNT, botConfig: cfg.loaded.botConfig, endpoint: ep,
-        configPath: join(cfg.dir, 'bot.yaml'),
-        header: `# Generated by mmbench soak (seed ${cfg.seed}): ${sc.bot.base} + overrides, venue → the fault proxy.`,
-        logsDir,
+        spec, venue, uid: botUid, account: BOT_ACCOUNT, symbol, endpoint: ep, runDir: cfg.dir, logsDir, seed: cfg.seed,
+        header: `Generated by mmbench soak (seed ${cfg.seed}), venue → the fault proxy.`,
         onSpawn: (p) => (bot = p),
-        timeoutMs: BOT_HEALTH_TIMEOUT_MS,
       });
+      const metricsUrl = spec.metrics ? renderTemplate(spec.metrics.url, launched.values) : undefined;
       const market = sim.market!;
-      const s = new SoakSession(cfg, sim, chaos, launched.bot, launched.telemetry, botUid, symbol, venueUncoded, closeLog, market.nowMs);
+      const s = new SoakSession(cfg, sim, chaos, launched.bot, metricsUrl, watch, botUid, symbol, venueUncoded, closeLog, market.nowMs);
       // The warm-up's quote cycles are not the first window's; its process metrics start a fresh lag histogram.
       const first = await s.scrapeBot();
       s.lastHist = first.hist;
@@ -261,7 +270,8 @@ export class SoakSession {
       s.sampler = setInterval(() => s.sample(), SAMPLE_MS);
       return s;
     } catch (err) {
-      if (bot && bot.child.exitCode === null && bot.child.signalCode === null) await stopBot(bot).catch(() => undefined);
+      if (bot) await stopBot(bot).catch(() => undefined);
+      watch.detach();
       await chaos?.close().catch(() => undefined);
       await sim?.close().catch(() => undefined);
       await closeLog();
@@ -280,7 +290,7 @@ export class SoakSession {
   }
 
   get alive(): boolean {
-    return !this.stopped && this.bot.child.exitCode === null && this.bot.child.signalCode === null;
+    return !this.stopped && this.bot.running;
   }
 
   private sample(): void {
@@ -298,10 +308,15 @@ export class SoakSession {
     this.quotes.push({ time: t, bid: bid === null ? null : bid * this.tickValue, ask: ask === null ? null : ask * this.tickValue });
   }
 
+  /** The bot's quote-cycle histogram (when it exports one) and its resources (RSS from /proc for any bot). */
   private async scrapeBot(): Promise<{ hist: Histogram | undefined; resources: ResourceSample }> {
-    const r = await fetch(`${this.telemetry}/metrics`, { signal: AbortSignal.timeout(5000) });
-    const text = await r.text();
-    return { hist: parseHistogram(text, 'mmbot_quote_cycle_ms'), resources: parseResources(text, 'mmbot_') };
+    let text = '';
+    if (this.metricsUrl) {
+      const r = await fetch(this.metricsUrl, { signal: AbortSignal.timeout(5000) });
+      text = await r.text();
+    }
+    const hist = this.cfg.loaded.bot.metrics ? parseHistogram(text, this.cfg.loaded.bot.metrics.histogram) : undefined;
+    return { hist, resources: botResources(this.bot.child.pid, text) };
   }
 
   private scrapeVenue(): Promise<ResourceSample> {
@@ -371,11 +386,13 @@ export class SoakSession {
   async cut(w: WindowSpec, next: WindowSpec | null): Promise<WindowCut> {
     this.sample();
     const end = this.sim.venue.clock.now();
+    const view = this.watch.view(performance.now(), true);
     const lastMid = this.mids[this.mids.length - 1];
     const lastQuote = this.quotes[this.quotes.length - 1];
     const part = {
       start: this.windowStart,
       end,
+      view,
       mids: this.mids,
       quotes: this.quotes,
       faults: this.faults,
@@ -383,7 +400,7 @@ export class SoakSession {
       errors: this.errors,
       load: this.load,
       // Taken out of the arrays (not copied), so a process that keeps erroring does not grow this one's memory.
-      botUncoded: this.bot.uncoded.splice(0),
+      botUncoded: this.bot.errorLines.splice(0),
       venueUncoded: this.venueUncoded.splice(0),
       venueLedgerRows: this.sim.venue.ledger.size,
     };
@@ -474,8 +491,6 @@ export class SoakSession {
       });
     const stopped = this.stopped;
     const openAfterStop = stopped ? venue.orders.openCount(this.botUid, this.symbol) : 0;
-    // A non-zero exit on SIGTERM is an unhandled error of the bot (as in the scenario runner); run.ts names the exit.
-    const exitBad = stoppedNow && this.botExit !== null && this.botExit.code !== 0 ? 1 : 0;
     const quoteCycleMs = c.hist ? histogramSamples(histogramDelta(c.hist, c.prevHist)) : [];
     const record: RunRecord = {
       scenarioId: this.cfg.loaded.scenario.id,
@@ -486,14 +501,17 @@ export class SoakSession {
       orders,
       mids: c.mids,
       quoteCycleMs,
+      ...(this.cfg.loaded.bot.metrics ? {} : { quoteCycleAbsent: NO_BOT_METRICS }),
       quotes: c.quotes,
       faults: c.faults,
+      view: c.view,
       safety: {
         openOrdersAfterStop: openAfterStop,
         duplicateOrderLinkIds: dupLinks,
         maxAbsPosition: maxAbs,
         positionLimit: this.positionLimit,
-        unhandledErrors: { venue: c.venueUncoded.length, bot: c.botUncoded.length + exitBad },
+        unhandledErrors: { venue: c.venueUncoded.length, bot: c.botUncoded.length },
+        ...(stoppedNow && this.botExit ? { botExit: this.botExit } : {}),
       },
     };
     const { metrics, details } = computeMetricsWithDetails(record);
@@ -519,7 +537,8 @@ export class SoakSession {
     this.sampler = undefined;
     await this.load?.stop().catch(() => undefined);
     this.load = undefined;
-    if (this.bot.child.exitCode === null && this.bot.child.signalCode === null) await stopBot(this.bot).catch(() => undefined);
+    if (this.bot.running) await stopBot(this.bot).catch(() => undefined);
+    this.watch.detach();
     this.stopped = true;
     await this.chaos.close().catch(() => undefined);
     await this.sim.close().catch(() => undefined);

@@ -36,6 +36,7 @@ bot:
   overrides: { quoting: { levels: 2 } }
 gates:
   - quote_cycle_p95_ms < 10000
+  - quote_uptime_pct > 50
   - quote_cycle_p95_ms < 0
 `;
 
@@ -54,22 +55,30 @@ describe('mmbench run: one scenario end to end', () => {
     }
     const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as { pass: boolean; gates: { name: string; pass: boolean; detail: string }[] };
     expect(report.pass).toBe(false);
-    // The file's two gates, then the four safety gates.
+    // The file's three gates, then the five safety gates.
     expect(report.gates.map((g) => g.name)).toEqual([
       'quote_cycle_p95_ms < 10000',
+      'quote_uptime_pct > 50',
       'quote_cycle_p95_ms < 0',
       'open_orders_after_stop = 0',
       'duplicate_order_link_ids = 0',
       'max_abs_position <= position_limit',
       'unhandled_errors = 0',
+      'bot_exit = 0',
     ]);
     expect(report.gates.filter((g) => !g.pass).map((g) => g.name), JSON.stringify(report.gates, null, 1)).toEqual(['quote_cycle_p95_ms < 0']);
     const junit = readFileSync(join(dir, 'junit.xml'), 'utf8');
     expect(junit.match(/<testcase /g)?.length).toBe(report.gates.length);
     expect(junit.match(/<failure /g)?.length).toBe(1);
     // The bot was configured through its file, pointed at the proxies (not the venue), and the toxic fired.
-    const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as { record: { faults: { kind: string }[]; mids: unknown[]; quotes: unknown[]; fills: unknown[] }; extras: { botExit: { code: number }; load: { ok: number; wsOpen: number } | null } };
+    const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as {
+      record: { faults: { kind: string }[]; mids: unknown[]; quotes: unknown[]; fills: unknown[]; view: { requests: { rejects: string[] }[] } };
+      extras: { botExit: { code: number }; load: { ok: number; wsOpen: number } | null };
+    };
     expect(run.extras.botExit.code).toBe(0);
+    // The venue saw the bot's requests (the storm's 10006 among them) without the bot reporting anything.
+    expect(run.record.view.requests.length).toBeGreaterThan(10);
+    expect(run.record.view.requests.some((q) => q.rejects.includes('10006'))).toBe(true);
     expect(run.record.faults.map((f) => f.kind).sort()).toEqual(['network', 'venue']);
     expect(run.extras.load!.ok).toBeGreaterThan(0);
     expect(run.extras.load!.wsOpen).toBe(2);

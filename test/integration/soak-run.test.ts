@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mmbench } from './helpers/mmbench.ts';
+import { METRIC_NAMES } from '../../scenarios/metrics.ts';
+import { USUAL_REJECT_KEYS, rejectMetric } from '../../scenarios/conduct.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'mmbench-soak-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -58,9 +60,14 @@ describe('mmbench soak', () => {
         expect(side['eventLoopLagSeconds']).toBeGreaterThan(0);
       }
       expect(w.metrics['quote_cycle_p95_ms']?.value).toBeGreaterThan(0);
-      expect(Object.keys(w.metrics).sort()).toEqual(
-        ['adverse_bps', 'fees_bps', 'fill_rate', 'final_abs_position', 'inventory_bps', 'mean_abs_position', 'net_bps', 'order_age_p95_ms', 'quote_cycle_p95_ms', 'slippage_bps', 'spread_bps', 'taker_share_pct'],
-      );
+      // Every named metric and the usual reject keys; any other key is a reject code the window saw.
+      const keys = Object.keys(w.metrics);
+      for (const k of [...METRIC_NAMES, ...USUAL_REJECT_KEYS.map(rejectMetric)]) expect(keys).toContain(k);
+      for (const k of keys) expect(k).toMatch(/^(?:[a-z_0-9]+|rejects_per_min\[\w+\])$/);
+      expect(keys.filter((k) => !k.startsWith('rejects_per_min[')).sort()).toEqual([...METRIC_NAMES].sort());
+      // The venue's view of the bot, window by window: it quoted, it sent requests.
+      expect(w.metrics['quote_uptime_pct']?.value).toBeGreaterThan(50);
+      expect(w.metrics['requests_per_s']?.value).toBeGreaterThan(0);
       expect(w.faults).toEqual([`ws-close-private#w${w.index}`]);
       expect(w.load!.sent).toBeGreaterThan(0);
       const names = w.gates.map((g) => g.name);

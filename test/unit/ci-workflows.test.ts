@@ -111,4 +111,14 @@ describe('.ci/run', () => {
     expect(scenario).toBeGreaterThan(test);
     for (const s of npmScripts(text)) expect(Object.keys(scripts)).toContain(s);
   });
+
+  it('installs python3-websocket and runs the calm, private-drop and storm scenarios against the example Python bot', () => {
+    const text = readFileSync(join(REPO_ROOT, '.ci', 'run'), 'utf8');
+    expect(text).toMatch(/python3-websocket/);
+    expect(text).toMatch(/--bot-cmd 'python3 examples\/python-mm\/bot\.py'/);
+    for (const sc of ['SC-001-calm-baseline', 'SC-013-private-ws-drop-mid-fill', 'SC-006-rate-limit-storm']) {
+      expect(text).toContain(sc);
+      expect(existsSync(join(REPO_ROOT, 'scenarios', 'library', `${sc}.yaml`)), sc).toBe(true);
+    }
+  });
 });

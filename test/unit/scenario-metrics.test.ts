@@ -219,6 +219,13 @@ describe('HDR percentiles against known data', () => {
 const present = (value: number): MetricValue => ({ value, samples: 10 });
 function metricsWith(over: Partial<Record<MetricName, MetricValue>>): Metrics {
   const base: Record<MetricName, MetricValue> = {
+    quote_reaction_p50_ms: present(20),
+    quote_reaction_p95_ms: present(60),
+    unreacted_moves_pct: present(0),
+    quote_uptime_pct: present(98),
+    order_to_trade: present(6),
+    requests_per_s: present(7),
+    rejects_per_min: present(4),
     spread_bps: present(3),
     adverse_bps: present(1),
     inventory_bps: present(0.5),

@@ -99,8 +99,9 @@ describe('scenario schema', () => {
       { metric: 'net_bps', op: '>=', threshold: -2.5 },
     ]);
     expect(l.scenario.recovery).toEqual({ within: 5000 });
-    // example.yaml has levels 3 and levelStepTicks 60: the override replaces one key, the rest stays.
-    expect(l.botConfig['quoting']).toMatchObject({ levels: 2, levelStepTicks: 60 });
+    // The reference bot, its overrides kept for its rendered config (merged there: test/unit/bot-spec.test.ts).
+    expect(l.bot.reference).toBe(true);
+    expect(l.bot.overrides).toEqual({ quoting: { levels: 2 } });
   });
 
   it('an unknown field is rejected with the file and the path', () => {

@@ -22,6 +22,7 @@ import type { Clock } from '../../clock.ts';
 import { verifyRest, type ApiKeyRecord, type KeyStore, type RestAuth } from '../auth.ts';
 import { VenueError, venueError } from '../errors.ts';
 import { RateLimiter } from '../rate-limit.ts';
+import type { RestTap } from '../tap.ts';
 
 export interface RestContext {
   /** Server time (ms) when the request was received; one reading per request. */
@@ -107,6 +108,8 @@ export interface RestOptions {
    * active, so the cost without faults is one property read and one undefined check.
    */
   faults?: RestFaultGate;
+  /** Watches every answer (sim-exchange/bybit-v5/tap.ts); unset costs one undefined check per answer. */
+  tap?: RestTap;
 }
 
 /** A raw HTTP answer a fault gives instead of the V5 envelope (5xx, maintenance). */
@@ -171,6 +174,18 @@ export interface ParsedQuery {
 
 interface WithRawBody {
   [kRawBody]?: string;
+}
+
+/** What a tap needs that is only known inside the route: set on the request only while a tap is attached. */
+const kTap = Symbol('mm.tap');
+interface TapNotes {
+  mono: number;
+  at: number;
+  uid?: number;
+  items?: number[];
+}
+interface WithTapNotes {
+  [kTap]?: TapNotes;
 }
 
 const EMPTY_QUERY: ParsedQuery = Object.freeze({ [kRawQuery]: '' }) as ParsedQuery;
@@ -273,6 +288,14 @@ function isReply(out: unknown): out is Reply {
   return true;
 }
 
+/** A batch answer's per-item codes (retExtInfo.list[i].code), noted on the request for the tap. */
+function noteItems(req: FastifyRequest, ext: unknown): void {
+  const list = (ext as { list?: unknown } | null | undefined)?.list;
+  const notes = (req as unknown as WithTapNotes)[kTap];
+  if (notes === undefined || !Array.isArray(list)) return;
+  notes.items = list.map((i) => Number((i as { code?: unknown } | null)?.code ?? 0));
+}
+
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function';
 }
@@ -312,6 +335,7 @@ class PrivateCtx implements PrivateContext {
 
 export function createRestApp(opts: RestOptions): RestApp {
   const { keys, clock, limiter, onRequest } = opts;
+  const tap = opts.tap;
   const gate: RestFaultGate = opts.faults ?? { hook: undefined };
   const delayMs = opts.delayMs;
   const bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
@@ -352,6 +376,7 @@ export function createRestApp(opts: RestOptions): RestApp {
       .header('x-bapi-limit', limit)
       .header('x-bapi-limit-status', remaining)
       .header('x-bapi-limit-reset-timestamp', resetAt);
+    if (tap !== undefined) tapAnswer(rep, retCode, now);
     const delay = delayMs === undefined ? 0 : delayMs();
     if (delay > 0) setTimeout(sendLater, delay, rep, payload);
     else rep.send(payload);
@@ -359,8 +384,40 @@ export function createRestApp(opts: RestOptions): RestApp {
 
   function sendRaw(rep: FastifyReply, a: RawAnswer): void {
     rep.code(a.status);
+    if (tap !== undefined) tapAnswer(rep, null, clock.now());
     if (a.contentType !== undefined) rep.header('content-type', a.contentType);
     rep.send(a.body);
+  }
+
+  /** Tells the tap about an answer; the request's notes (receipt time, uid, batch items) were set on the way in. */
+  function tapAnswer(rep: FastifyReply, retCode: number | null, now: number): void {
+    const req = rep.request;
+    const notes = (req as unknown as WithTapNotes)[kTap];
+    const key = req.headers['x-bapi-api-key'];
+    const body = req.body;
+    try {
+      tap!.answered({
+        method: req.method,
+        path: req.routeOptions?.url ?? urlPath(req),
+        uid: notes?.uid,
+        apiKey: typeof key === 'string' ? key : undefined,
+        body: body !== null && typeof body === 'object' ? body : undefined,
+        at: notes?.at ?? now,
+        mono: notes?.mono ?? performance.now(),
+        retCode,
+        status: rep.statusCode,
+        items: notes?.items,
+      });
+    } catch (err) {
+      req.log.error({ err }, 'REST tap threw'); // a broken observer must not break the venue
+    }
+  }
+
+  /** Receipt time (and later uid, batch items) for the tap; nothing without a tap. */
+  function noteReceipt(req: FastifyRequest, now: number): TapNotes {
+    const notes: TapNotes = { mono: performance.now(), at: now };
+    (req as unknown as WithTapNotes)[kTap] = notes;
+    return notes;
   }
 
   function sendError(rep: FastifyReply, e: VenueError, limit: number, remaining: number, resetAt: number, now: number): void {
@@ -389,6 +446,7 @@ export function createRestApp(opts: RestOptions): RestApp {
     resetAt: number,
     now: number,
   ): void {
+    if (tap !== undefined && isReply(out)) noteItems(req, out.retExtInfo);
     let payload: string;
     try {
       payload = isReply(out)
@@ -443,6 +501,7 @@ export function createRestApp(opts: RestOptions): RestApp {
   function publicRoute(path: string, handler: PublicHandler) {
     return function publicRouteHandler(req: FastifyRequest, rep: FastifyReply): void {
       const now = clock.now();
+      if (tap !== undefined) noteReceipt(req, now);
       const query = req.query as ParsedQuery;
       const rawQuery = query[kRawQuery] ?? '';
       const ip = req.ip ?? '';
@@ -475,6 +534,7 @@ export function createRestApp(opts: RestOptions): RestApp {
     const isGet = method === 'GET';
     return function privateRouteHandler(req: FastifyRequest, rep: FastifyReply): void {
       const now = clock.now();
+      const notes = tap === undefined ? undefined : noteReceipt(req, now);
       const query = req.query as ParsedQuery;
       const rawQuery = query[kRawQuery] ?? '';
       const fh = gate.hook;
@@ -493,6 +553,7 @@ export function createRestApp(opts: RestOptions): RestApp {
         return sendPublicError(req, rep, path, toVenueError(err, req), now);
       }
       const key = auth.key;
+      if (notes !== undefined) notes.uid = key.uid;
       if (onRequest !== undefined) journal(req, path, rawQuery, key.uid, now);
       if (write && key.readOnly) {
         const p = limiter.peek(key.uid, path, now);
@@ -527,6 +588,7 @@ export function createRestApp(opts: RestOptions): RestApp {
 
   app.setNotFoundHandler(function notFound(req, rep) {
     const now = clock.now();
+    if (tap !== undefined) noteReceipt(req, now);
     const path = urlPath(req);
     if (onRequest !== undefined) journal(req, path, rawQueryOf(req), undefined, now);
     const raw = gate.hook?.early(path, false);
@@ -537,6 +599,7 @@ export function createRestApp(opts: RestOptions): RestApp {
   /** Errors fastify raises before a route handler runs (body parser, 413, 415, bad URL): never a UID yet. */
   function onFrameworkError(err: FastifyError, req: FastifyRequest, rep: FastifyReply): void {
     const now = clock.now();
+    if (tap !== undefined && (req as unknown as WithTapNotes)[kTap] === undefined) noteReceipt(req, now);
     let ve: VenueError;
     if (err instanceof VenueError) ve = err;
     else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.statusCode === 413) ve = venueError('BODY_TOO_LARGE');

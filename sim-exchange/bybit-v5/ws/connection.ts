@@ -13,6 +13,7 @@
  */
 import type { WebSocket } from 'ws';
 import type { Clock } from '../../clock.ts';
+import type { WsConnView, WsTap } from '../tap.ts';
 
 export type Channel = 'public' | 'private' | 'trade';
 
@@ -47,6 +48,8 @@ export interface ConnEnv {
   readonly clock: Clock;
   readonly delayMs?: ((channel: Channel) => number) | undefined;
   readonly onMessage?: ((e: WsJournalEvent) => void) | undefined;
+  /** Watches frames and connections (sim-exchange/bybit-v5/tap.ts). */
+  readonly tap?: WsTap | undefined;
   readonly logger?: WsLogger | undefined;
   readonly counters: CloseCounters;
 }
@@ -77,7 +80,7 @@ const OPEN = 1;
 /** Shared send options: a Buffer sent as a text frame. */
 const TEXT_FRAME = { binary: false } as const;
 
-export class WsConn {
+export class WsConn implements WsConnView {
   uid: number | undefined;
   /** Subscribed topic names (public or private). */
   readonly topics = new Set<string>();
@@ -99,6 +102,8 @@ export class WsConn {
     private readonly policy: ConnPolicy,
     private readonly env: ConnEnv,
     idleMs = policy.idleMs,
+    /** The client's TCP port (for taps); undefined when unknown. */
+    readonly peerPort: number | undefined = undefined,
   ) {
     this.idleMs = idleMs;
     this.touch();
@@ -177,6 +182,8 @@ export class WsConn {
   journalIn(data: string): void {
     const hook = this.env.onMessage;
     if (hook !== undefined) this.journal(hook, 'in', data);
+    const tap = this.env.tap;
+    if (tap !== undefined) this.tapFrame(tap, 'in', data);
   }
 
   close(code: number, reason: string): void {
@@ -207,6 +214,8 @@ export class WsConn {
     if (socket.bufferedAmount > this.policy.maxBufferedBytes) return this.slowConsumer();
     const hook = this.env.onMessage;
     if (hook !== undefined) this.journal(hook, 'out', text);
+    const tap = this.env.tap;
+    if (tap !== undefined) this.tapFrame(tap, 'out', text);
     if (bytes === undefined) socket.send(text);
     else socket.send(bytes, TEXT_FRAME);
   }
@@ -244,6 +253,14 @@ export class WsConn {
       this.queueHead = 0;
     }
     this.armQueue();
+  }
+
+  private tapFrame(tap: WsTap, dir: 'in' | 'out', text: string): void {
+    try {
+      tap.frame(this, dir, text);
+    } catch (err) {
+      this.env.logger?.error({ err, connId: this.connId }, 'ws tap threw');
+    }
   }
 
   private journal(hook: (e: WsJournalEvent) => void, dir: 'in' | 'out', data: string): void {

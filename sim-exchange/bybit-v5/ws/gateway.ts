@@ -28,6 +28,7 @@ import { PublicChannel, type PublicCategory } from '../ws-public/server.ts';
 import { PrivateChannel } from '../ws-private/server.ts';
 import { DcpGuard } from '../ws-private/dcp.ts';
 import { TradeChannel, type TradeFaultGate } from '../ws-trade/server.ts';
+import type { WsTap } from '../tap.ts';
 
 export type { WsJournalEvent, WsLogger, Channel } from './connection.ts';
 
@@ -48,6 +49,8 @@ export interface WsDeps {
   logger?: WsLogger;
   /** Journal hook: every inbound text frame and every outbound frame. */
   onMessage?(e: WsJournalEvent): void;
+  /** Watches connections and frames (sim-exchange/bybit-v5/tap.ts). */
+  tap?: WsTap;
   /** Largest inbound frame (bytes); larger → close 1009. Default 64 KiB. */
   maxPayload?: number;
   /** Inbound messages per connection per second; more → close 1008. Default 500. */
@@ -136,7 +139,8 @@ interface Route {
 export function attachWebSockets(server: http.Server, deps: WsDeps): WsGateway {
   const logger = deps.logger;
   const counters: CloseCounters = { slowConsumer: 0, flood: 0, idle: 0 };
-  const env: ConnEnv = { clock: deps.clock, delayMs: deps.delayMs, onMessage: deps.onMessage?.bind(deps), logger, counters };
+  const tap = deps.tap;
+  const env: ConnEnv = { clock: deps.clock, delayMs: deps.delayMs, onMessage: deps.onMessage?.bind(deps), tap, logger, counters };
   const policy: ConnPolicy = {
     maxInboundPerSec: deps.maxInboundPerSec ?? DEFAULT_MAX_INBOUND_PER_SEC,
     maxBufferedBytes: deps.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES,
@@ -199,16 +203,17 @@ export function attachWebSockets(server: http.Server, deps: WsDeps): WsGateway {
     if (refuseStatus !== undefined) return reject(socket, refuseStatus, refuseStatus === 503 ? 'Service Unavailable' : 'Refused');
     const idle = r.channel === 'public' ? undefined : maxActiveTimeMs(url.searchParams);
     try {
-      r.wss.handleUpgrade(req, socket, head, (ws) => connected(r, ws, idle));
+      r.wss.handleUpgrade(req, socket, head, (ws) => connected(r, ws, idle, req.socket.remotePort));
     } catch (err) {
       logger?.error({ err }, 'ws upgrade failed');
       socket.destroy();
     }
   }
 
-  function connected(r: Route, socket: WebSocket, idleMs: number | undefined): void {
-    const conn = new WsConn(socket, r.channel, deps.ids.connId(), policy, env, idleMs);
+  function connected(r: Route, socket: WebSocket, idleMs: number | undefined, peerPort: number | undefined): void {
+    const conn = new WsConn(socket, r.channel, deps.ids.connId(), policy, env, idleMs, peerPort);
     r.conns.add(conn);
+    tapCall(() => tap?.opened?.(conn));
     socket.on('message', (data: RawData, isBinary: boolean) => {
       try {
         conn.touch();
@@ -228,6 +233,7 @@ export function attachWebSockets(server: http.Server, deps: WsDeps): WsGateway {
     socket.on('error', (err) => logger?.warn({ err, connId: conn.connId, channel: r.channel }, 'ws socket error'));
     socket.on('close', () => {
       conn.dispose();
+      tapCall(() => tap?.closed?.(conn));
       if (!r.conns.delete(conn)) return;
       try {
         r.closed(conn);
@@ -235,6 +241,15 @@ export function attachWebSockets(server: http.Server, deps: WsDeps): WsGateway {
         logger?.error({ err, connId: conn.connId }, 'ws close handler threw');
       }
     });
+  }
+
+  function tapCall(fn: () => void): void {
+    if (tap === undefined) return;
+    try {
+      fn();
+    } catch (err) {
+      logger?.error({ err }, 'ws tap threw');
+    }
   }
 
   server.on('upgrade', onUpgrade);
