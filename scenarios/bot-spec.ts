@@ -25,7 +25,7 @@ import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { z } from 'zod';
-import { Duration, deepMerge } from './fields.ts';
+import { Duration, ScenarioError, deepMerge } from './fields.ts';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const REFERENCE_BOT_FILE = join(REPO_ROOT, 'scenarios', 'bots', 'reference.yaml');
@@ -158,15 +158,6 @@ export interface BotSpec {
 export const DEFAULT_POSITION_LIMIT = 0.1;
 export const DEFAULT_READY_TIMEOUT_MS = 30_000;
 
-export class BotSpecError extends Error {
-  constructor(
-    readonly file: string,
-    readonly problems: readonly string[],
-  ) {
-    super(problems.map((p) => `${file}: ${p}`).join('\n'));
-    this.name = 'BotSpecError';
-  }
-}
 
 let referenceCache: BotSection | undefined;
 
@@ -174,7 +165,7 @@ let referenceCache: BotSection | undefined;
 export function referenceSection(): BotSection {
   if (referenceCache) return referenceCache;
   const r = BotSection.safeParse(parseYaml(readFileSync(REFERENCE_BOT_FILE, 'utf8')));
-  if (!r.success) throw new BotSpecError(REFERENCE_BOT_FILE, r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  if (!r.success) throw new ScenarioError(REFERENCE_BOT_FILE, r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   referenceCache = r.data;
   return r.data;
 }
@@ -329,12 +320,12 @@ export function loadBotFile(file: string): BotSpec {
   try {
     doc = parseYaml(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new BotSpecError(file, [`cannot read: ${(err as Error).message.split('\n')[0]}`]);
+    throw new ScenarioError(file, [`cannot read: ${(err as Error).message.split('\n')[0]}`]);
   }
   const r = BotSection.safeParse(doc, { reportInput: true });
-  if (!r.success) throw new BotSpecError(file, r.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`));
+  if (!r.success) throw new ScenarioError(file, r.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`));
   const spec = resolveBotSpec(r.data, file, dirname(resolve(file)));
   const problems = checkBotSpec(spec);
-  if (problems.length > 0) throw new BotSpecError(file, problems);
+  if (problems.length > 0) throw new ScenarioError(file, problems);
   return spec;
 }

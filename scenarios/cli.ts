@@ -86,6 +86,8 @@ interface BotFlags {
   readonly argv: readonly string[];
   /** One line for the suite's header and title, or '' for the scenarios' own bots. */
   readonly describe: string;
+  /** Where the bot section came from, for the reports (`--bot-cmd`, `--bot my-bot.yaml`), when the flags replace it. */
+  readonly source: string | undefined;
 }
 
 /** Reads the bot flags (errors are usage errors naming the flag). */
@@ -135,7 +137,8 @@ function botFlags(v: { 'bot-cmd'?: string; 'bot-config-template'?: string; 'bot-
     argv.push('--bot-position-limit', v['bot-position-limit']);
   }
   if (overrideArgs.length > 0) parts.push(`bot overrides ${overrideArgs.join(', ')}`);
-  return { section, overrides, argv, describe: parts.join('; ') };
+  const source = v['bot-cmd'] !== undefined ? '--bot-cmd' : v.bot !== undefined ? `--bot ${v.bot}` : undefined;
+  return { section, overrides, argv, describe: parts.join('; '), source };
 }
 
 /**
@@ -155,7 +158,7 @@ function loadWithBot(file: string, flags: BotFlags): LoadedScenario {
   if (Object.keys(flags.overrides).length > 0) bot = { ...bot, overrides: deepMerge((bot['overrides'] ?? {}) as Record<string, unknown>, flags.overrides) };
   doc['bot'] = bot;
   const text = `# ${basename(file)} with ${flags.describe}\n${stringifyYaml(doc)}`;
-  return parseScenario(doc, file, text);
+  return parseScenario(doc, file, text, flags.source ?? file);
 }
 
 const tty = process.stdout.isTTY === true;

@@ -1,6 +1,6 @@
 /**
  * Building blocks shared by the scenario schema (schema.ts) and the bot section (bot-spec.ts): durations as written
- * in a scenario, and the key-by-key merge that lays overrides over a document.
+ * in a scenario, the key-by-key merge that lays overrides over a document, and the error of a file with problems.
  */
 import { z } from 'zod';
 
@@ -14,6 +14,17 @@ export const Duration = z
     const [, n, unit] = DURATION_RE.exec(s)!;
     return Math.round(Number(n) * (unit === 'ms' ? 1 : unit === 's' ? 1000 : 60_000));
   });
+
+/** A file the bench cannot use: every problem on its own line, each prefixed with the file (`mmbench` exits 2). */
+export class ScenarioError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: readonly string[],
+  ) {
+    super(problems.map((p) => `${file}: ${p}`).join('\n'));
+    this.name = 'ScenarioError';
+  }
+}
 
 /** Objects merge key by key (recursively); arrays and scalars in `over` replace. */
 export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {

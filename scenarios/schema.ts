@@ -10,7 +10,7 @@
  * bot's own settings stay in wall time: they are about the machine, not the market.
  */
 import { readFileSync, readdirSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -23,7 +23,9 @@ import type { Gate } from './types.ts';
 // The metric names a gate may use: the one list, in scenarios/metrics.ts.
 import { METRIC_NAMES, isMetricName } from './metrics.ts';
 import { BOT_ENV_NAMES, BotSection, checkBotSpec, renderConfig, resolveBotSpec, type BotSpec } from './bot-spec.ts';
-import { Duration, deepMerge } from './fields.ts';
+import { Duration, ScenarioError, deepMerge } from './fields.ts';
+
+export { ScenarioError };
 
 /** Root of the repository (scenario paths such as `bot.base` and `market.replay.file` are relative to it). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -231,15 +233,6 @@ export function formatIssue(issue: z.core.$ZodIssue): string {
 const issueLines = (issues: readonly z.core.$ZodIssue[], prefix = ''): string[] =>
   issues.flatMap((i) => formatIssue(i).split('\n')).map((l) => prefix + l);
 
-export class ScenarioError extends Error {
-  constructor(
-    readonly file: string,
-    readonly problems: readonly string[],
-  ) {
-    super(problems.map((p) => `${file}: ${p}`).join('\n'));
-    this.name = 'ScenarioError';
-  }
-}
 
 /** A validated scenario, where it came from, and the bot it runs. */
 export interface LoadedScenario {
@@ -255,8 +248,11 @@ const PROBE_VALUES: Readonly<Record<string, string>> = Object.fromEntries(
   BOT_ENV_NAMES.map((n) => [n, n.endsWith('_URL') ? (n.includes('_WS_') ? 'ws://127.0.0.1:1/probe' : 'http://127.0.0.1:1') : n === 'MMBENCH_METRICS_PORT' ? '0' : n === 'MMBENCH_POSITION_LIMIT' ? '0.1' : n === 'MMBENCH_SEED' ? '1' : n === 'MMBENCH_SYMBOL' ? 'BTCUSDT' : n === 'MMBENCH_CATEGORY' ? 'linear' : 'probe']),
 );
 
-/** Validates an already-parsed scenario document; `file` names it in errors. */
-export function parseScenario(doc: unknown, file: string, text = ''): LoadedScenario {
+/**
+ * Validates an already-parsed scenario document; `file` names it in errors. `botSource` says where its bot section
+ * came from when that is not the file (the CLI's bot flags), for the reports.
+ */
+export function parseScenario(doc: unknown, file: string, text = '', botSource = relative(process.cwd(), file) || file): LoadedScenario {
   const r = ScenarioSchema.safeParse(doc, { reportInput: true });
   if (!r.success) throw new ScenarioError(file, issueLines(r.error.issues));
   const scenario = r.data;
@@ -271,7 +267,7 @@ export function parseScenario(doc: unknown, file: string, text = ''): LoadedScen
       problems.push(`market.replay.file: no such file ${scenario.market.replay.file}`);
     }
   }
-  const bot = resolveBotSpec(scenario.bot, file);
+  const bot = resolveBotSpec(scenario.bot, botSource);
   const botProblems = checkBotSpec(bot);
   problems.push(...botProblems);
   if (bot.reference && botProblems.length === 0) {

@@ -19,6 +19,10 @@ import type { BotExit } from '../types.ts';
 
 const TAIL_LINES = 20;
 const MAX_ERROR_LINES = 1000;
+/** Lines kept for a `ready: {log}` pattern asked for after its line was printed. */
+const SEEN_LINES = 10_000;
+/** After the exit, how long the pipes may take to hand over the last lines (a grandchild may hold them open). */
+const DRAIN_MS = 500;
 
 export interface BotProcess {
   readonly child: ChildProcess;
@@ -97,11 +101,9 @@ export function startBot(spec: BotSpec, values: Readonly<Record<string, string>>
     const t = tails[stream];
     t.push(line.slice(0, 500));
     if (t.length > TAIL_LINES) t.shift();
-    if (waiters.length > 0 || seen.length < 10_000) {
-      if (seen.length < 10_000) seen.push(line);
-      for (let i = waiters.length - 1; i >= 0; i--) {
-        if (waiters[i]!.re.test(line)) waiters.splice(i, 1)[0]!.resolve(line);
-      }
+    if (seen.length < SEEN_LINES) seen.push(line);
+    for (let i = waiters.length - 1; i >= 0; i--) {
+      if (waiters[i]!.re.test(line)) waiters.splice(i, 1)[0]!.resolve(line);
     }
     if (stream === 'stderr' && flagged(line, spec, proc.codes, pattern)) {
       proc.errorCount++;
@@ -125,8 +127,13 @@ export function startBot(spec: BotSpec, values: Readonly<Record<string, string>>
     }
   });
   child.once('exit', (code, signal) => {
-    // Let the pipes drain so the last lines are in the tail before anyone reads it.
-    setImmediate(() => resolveExit({ code, signal }));
+    // The last lines (a crash's traceback) should be in the tail before anyone reads it: wait for the pipes to close.
+    const done = () => resolveExit({ code, signal });
+    const t = setTimeout(done, DRAIN_MS);
+    child.once('close', () => {
+      clearTimeout(t);
+      done();
+    });
   });
   return proc;
 }

@@ -8,10 +8,12 @@ import type { MidPoint } from '../types.ts';
 
 export const SAMPLE_MS = 100;
 
+export type QuotePoint = { time: number; bid: number | null; ask: number | null };
+
 export class Sampler {
-  readonly mids: MidPoint[] = [];
-  readonly quotes: { time: number; bid: number | null; ask: number | null }[] = [];
-  readonly positions: { time: number; position: number }[] = [];
+  mids: MidPoint[] = [];
+  quotes: QuotePoint[] = [];
+  positions: { time: number; position: number }[] = [];
   position = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly tick: number;
@@ -38,6 +40,21 @@ export class Sampler {
     clearInterval(this.timer);
     this.timer = undefined;
     this.sample();
+  }
+
+  /**
+   * Takes a sample, hands the series over and starts new ones from that last sample (a soak window's cut: the next
+   * window starts at the same instant, with the state it inherits).
+   */
+  drain(): { mids: MidPoint[]; quotes: QuotePoint[] } {
+    this.sample();
+    const out = { mids: this.mids, quotes: this.quotes };
+    const lastMid = this.mids[this.mids.length - 1];
+    const lastQuote = this.quotes[this.quotes.length - 1];
+    this.mids = lastMid ? [lastMid] : [];
+    this.quotes = lastQuote ? [lastQuote] : [];
+    this.positions = [];
+    return out;
   }
 
   sample(): void {

@@ -33,6 +33,22 @@ export function resolveAt(at: AtSpec, seed: number, name: string): number {
   return Math.round(at.from + new Rng(seed).fork(name).next() * (at.to - at.from));
 }
 
+export interface PlayOptions {
+  readonly durationMs: number;
+  /** Market time per wall second: how long to wait between checks. */
+  readonly speed: number;
+  /** The scenario clock (ms since t0). */
+  readonly scenarioNow: () => number;
+  /** Checked after every wait: a reason ends the play early (the bot died). */
+  readonly stopIf: () => string | undefined;
+  /** Told the scenario time about four times a second. */
+  readonly onTick: (scenarioMs: number) => void;
+}
+
+/** Checks the scenario clock at least this often (ms of wall time). */
+const CHECK_MS = 20;
+const TICK_MS = 250;
+
 export class Timeline {
   /** Fault windows as they happened (venue clock), for shading, attribution and recovery gates. */
   readonly windows: FaultWindow[] = [];
@@ -44,6 +60,7 @@ export class Timeline {
   private next = 0;
   /** The first action that failed. */
   error: string | null = null;
+  private readonly venueNow: () => number;
 
   constructor(sc: Scenario, seed: number, sim: SimHandle, chaos: ChaosDriver) {
     const now = () => sim.venue.clock.now();
@@ -107,8 +124,6 @@ export class Timeline {
     this.venueNow = now;
   }
 
-  private readonly venueNow: () => number;
-
   get activeCount(): number {
     return this.active.size;
   }
@@ -119,7 +134,7 @@ export class Timeline {
   }
 
   /** Fires every action due at scenario time `now` (`scenarioNow` is read again for each record). */
-  async fireDue(now: number, scenarioNow: () => number): Promise<void> {
+  private async fireDue(now: number, scenarioNow: () => number): Promise<void> {
     while (this.next < this.actions.length && this.actions[this.next]!.scenarioMs <= now) {
       const a = this.actions[this.next++]!;
       const rec: Fired = { at: this.venueNow(), plannedMs: a.scenarioMs, scenarioMs: Math.round(scenarioNow()), what: a.what };
@@ -130,6 +145,32 @@ export class Timeline {
         this.error ??= `${a.what}: ${rec.error}`;
       }
       this.fired.push(rec);
+    }
+  }
+
+  /**
+   * Plays the scenario until its duration in scenario time: fires each action when its time comes (waking up early for
+   * it, at most CHECK_MS apart). Resolves with why it ended early (the wall-time limit, `stopIf`), or undefined.
+   */
+  async play(o: PlayOptions): Promise<string | undefined> {
+    const wallLimit = (o.durationMs / o.speed) * 3 + 30_000;
+    const wallStart = performance.now();
+    let lastTick = 0;
+    for (;;) {
+      const now = o.scenarioNow();
+      await this.fireDue(now, o.scenarioNow);
+      if (now >= o.durationMs) return undefined;
+      if (performance.now() - wallStart > wallLimit) {
+        return `scenario time reached only ${Math.round(now)} of ${o.durationMs} ms within ${Math.round(wallLimit)} ms of wall time`;
+      }
+      if (performance.now() - lastTick >= TICK_MS) {
+        lastTick = performance.now();
+        o.onTick(now);
+      }
+      const next = this.nextAt;
+      await new Promise((r) => setTimeout(r, next === undefined ? CHECK_MS : Math.min(CHECK_MS, Math.max(1, (next - now) / o.speed))));
+      const stop = o.stopIf();
+      if (stop !== undefined) return stop;
     }
   }
 

@@ -104,6 +104,8 @@ export class VenueWatch implements RestTap, WsTap {
     const inst = venue.instrument(this.opts.symbol);
     this.tick = inst.tick.units / 10 ** inst.tick.scale;
     this.checkSides();
+    // The first anchor is the mid as it is now: the first change the bot could see is measured from it.
+    this.venueMid();
     this.unlisten = venue.listen({
       onAccountUpdate: (who, update) => {
         this.venueMid();

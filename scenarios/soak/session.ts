@@ -49,11 +49,11 @@ import { LOAD_ACCOUNT, startLoad, type LoadHandle } from '../run/load.ts';
 import { histogramDelta, histogramSamples, parseHistogram, type Histogram } from '../run/prom.ts';
 import { BOT_ACCOUNT } from '../run/venue.ts';
 import { VenueWatch } from '../run/venue-view.ts';
+import { Sampler } from '../run/sampler.ts';
 import type { LoadedScenario } from '../schema.ts';
 import type { BotExit, VenueView, FaultWindow, FillRow, Gate, Metrics, MidPoint, OrderRow, RunRecord } from '../types.ts';
 import { EMPTY_RESOURCES, botResources, scrapeResources, type ResourceSample } from './resources.ts';
 
-const SAMPLE_MS = 100;
 const OPEN_AFTER_STOP = 'open_orders_after_stop = 0';
 const UNHANDLED = 'unhandled_errors = 0';
 
@@ -179,10 +179,8 @@ function processGc(): (() => void) | undefined {
 }
 
 export class SoakSession {
-  private sampler: NodeJS.Timeout | undefined;
+  private readonly sampler: Sampler;
   private load: LoadHandle | undefined;
-  private mids: MidPoint[] = [];
-  private quotes: { time: number; bid: number | null; ask: number | null }[] = [];
   private faults: FaultWindow[] = [];
   private timeline: TimelineEntry[] = [];
   private errors: string[] = [];
@@ -196,7 +194,6 @@ export class SoakSession {
   private botExit: BotExit | null = null;
   private pendingFault: WindowFault | null = null;
   private readonly gc = processGc();
-  private readonly tickValue: number;
   private readonly lotValue: number;
   private readonly positionLimit: number;
 
@@ -215,7 +212,7 @@ export class SoakSession {
     private readonly m0: number,
   ) {
     const inst = sim.venue.instrument(symbol);
-    this.tickValue = inst.tick.units / 10 ** inst.tick.scale;
+    this.sampler = new Sampler(sim.venue, botUid, symbol);
     this.lotValue = inst.lot.units / 10 ** inst.lot.scale;
     this.positionLimit = cfg.loaded.bot.positionLimit;
   }
@@ -265,9 +262,8 @@ export class SoakSession {
       s.lastHist = first.hist;
       await s.scrapeVenue();
       s.windowStart = venue.clock.now();
-      s.sample();
+      s.sampler.start();
       sim.marketDriver!.resume();
-      s.sampler = setInterval(() => s.sample(), SAMPLE_MS);
       return s;
     } catch (err) {
       if (bot) await stopBot(bot).catch(() => undefined);
@@ -291,21 +287,6 @@ export class SoakSession {
 
   get alive(): boolean {
     return !this.stopped && this.bot.running;
-  }
-
-  private sample(): void {
-    const venue = this.sim.venue;
-    const t = venue.clock.now();
-    const mid = venue.mid(this.symbol);
-    if (mid !== null) this.mids.push({ time: t, mid: mid * this.tickValue });
-    let bid: number | null = null;
-    let ask: number | null = null;
-    for (const o of venue.orders.openOf(this.botUid)) {
-      if (o.symbol !== this.symbol) continue;
-      if (o.side === 1) bid = bid === null ? o.price : Math.max(bid, o.price);
-      else ask = ask === null ? o.price : Math.min(ask, o.price);
-    }
-    this.quotes.push({ time: t, bid: bid === null ? null : bid * this.tickValue, ask: ask === null ? null : ask * this.tickValue });
   }
 
   /** The bot's quote-cycle histogram (when it exports one) and its resources (RSS from /proc for any bot). */
@@ -384,17 +365,15 @@ export class SoakSession {
    * first, then the venue after a full GC of this process.
    */
   async cut(w: WindowSpec, next: WindowSpec | null): Promise<WindowCut> {
-    this.sample();
+    const { mids, quotes } = this.sampler.drain();
     const end = this.sim.venue.clock.now();
     const view = this.watch.view(performance.now(), true);
-    const lastMid = this.mids[this.mids.length - 1];
-    const lastQuote = this.quotes[this.quotes.length - 1];
     const part = {
       start: this.windowStart,
       end,
       view,
-      mids: this.mids,
-      quotes: this.quotes,
+      mids,
+      quotes,
       faults: this.faults,
       timeline: this.timeline,
       errors: this.errors,
@@ -406,8 +385,6 @@ export class SoakSession {
     };
     // The next window starts here; the last mid and quote carry over as its state at the start.
     this.windowStart = end;
-    this.mids = lastMid ? [lastMid] : [];
-    this.quotes = lastQuote ? [lastQuote] : [];
     this.faults = [];
     this.timeline = [];
     this.errors = [];
@@ -438,8 +415,7 @@ export class SoakSession {
     let stoppedNow = false;
     if (final || !this.alive) {
       if (!this.stopped) {
-        clearInterval(this.sampler);
-        this.sampler = undefined;
+        this.sampler.stop();
         await this.load?.stop().catch(() => undefined);
         this.botExit = await stopBot(this.bot);
         this.stopped = true;
@@ -533,8 +509,7 @@ export class SoakSession {
 
   /** Tears everything down (idempotent); the bot gets SIGTERM if it is still running. */
   async close(): Promise<void> {
-    if (this.sampler) clearInterval(this.sampler);
-    this.sampler = undefined;
+    this.sampler.stop();
     await this.load?.stop().catch(() => undefined);
     this.load = undefined;
     if (this.bot.running) await stopBot(this.bot).catch(() => undefined);

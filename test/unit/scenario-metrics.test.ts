@@ -328,20 +328,31 @@ describe('compareToBaseline', () => {
     artifacts: {},
   });
   const margins = { p95GrowthPct: 10, netBpsDrop: 0.5 };
-  const base = report(metricsWith({ quote_cycle_p95_ms: present(100), order_age_p95_ms: present(1000), net_bps: present(2) }));
+  const base = report(metricsWith({ quote_reaction_p95_ms: present(60), quote_cycle_p95_ms: present(100), order_age_p95_ms: present(1000), net_bps: present(2) }));
+  const NAMES = ['regression: quote_reaction_p95_ms growth ≤ 10%', 'regression: order_age_p95_ms growth ≤ 10%', 'regression: quote_cycle_p95_ms growth ≤ 10%', 'regression: net_bps drop ≤ 0.5 bps'];
 
   it('passes within the margins (at the margin exactly, too)', () => {
-    const cur = report(metricsWith({ quote_cycle_p95_ms: present(110), order_age_p95_ms: present(900), net_bps: present(1.5) }));
+    const cur = report(metricsWith({ quote_reaction_p95_ms: present(66), quote_cycle_p95_ms: present(110), order_age_p95_ms: present(900), net_bps: present(1.5) }));
     const gs = compareToBaseline(cur, base, margins);
-    expect(gs.map((g) => g.name)).toEqual(['regression: quote_cycle_p95_ms growth ≤ 10%', 'regression: order_age_p95_ms growth ≤ 10%', 'regression: net_bps drop ≤ 0.5 bps']);
+    expect(gs.map((g) => g.name)).toEqual(NAMES);
     expect(gs.every((g) => g.pass)).toBe(true);
   });
 
   it('fails when a P95 grows or net_bps falls beyond the margin', () => {
-    const cur = report(metricsWith({ quote_cycle_p95_ms: present(111), order_age_p95_ms: present(1000), net_bps: present(1.49) }));
+    const cur = report(metricsWith({ quote_reaction_p95_ms: present(60), quote_cycle_p95_ms: present(111), order_age_p95_ms: present(1000), net_bps: present(1.49) }));
     const gs = compareToBaseline(cur, base, margins);
     expect(gs.filter((g) => !g.pass).map((g) => g.name)).toEqual(['regression: quote_cycle_p95_ms growth ≤ 10%', 'regression: net_bps drop ≤ 0.5 bps']);
-    expect(gs[0]!.detail).toBe('quote_cycle_p95_ms 100 → 111 (+11%): grew more than 10%');
+    expect(gs[2]!.detail).toBe('quote_cycle_p95_ms 100 → 111 (+11%): grew more than 10%');
+  });
+
+  it('the bot-side quote cycle is compared only when the baseline has it (a bot that exports no latency)', () => {
+    const abs: MetricValue = { absent: true, reason: 'the bot exports no latency (its bot section has no metrics)' };
+    const noCycle = report(metricsWith({ quote_reaction_p95_ms: present(60), quote_cycle_p95_ms: abs, order_age_p95_ms: present(1000), net_bps: present(2) }));
+    const gs = compareToBaseline(noCycle, noCycle, margins);
+    expect(gs.map((g) => g.name)).toEqual([NAMES[0], NAMES[1], NAMES[3]]);
+    expect(gs.every((g) => g.pass)).toBe(true);
+    // The baseline had it and the current run lost it: that fails.
+    expect(compareToBaseline(noCycle, base, margins).find((g) => g.name === NAMES[2])).toMatchObject({ pass: false });
   });
 
   it('absent on either side fails; another scenario fails', () => {
@@ -350,9 +361,9 @@ describe('compareToBaseline', () => {
     const g1 = compareToBaseline(cur, base, margins).find((g) => g.name.includes('net_bps'))!;
     expect(g1.pass).toBe(false);
     expect(g1.detail).toBe('current net_bps absent (no fills in the window): fails');
-    const g2 = compareToBaseline(base, report(metricsWith({ quote_cycle_p95_ms: abs })), margins)[0]!;
+    const g2 = compareToBaseline(base, report(metricsWith({ quote_reaction_p95_ms: abs })), margins)[0]!;
     expect(g2.pass).toBe(false);
-    expect(g2.detail).toMatch(/^baseline quote_cycle_p95_ms absent/);
+    expect(g2.detail).toMatch(/^baseline quote_reaction_p95_ms absent/);
     const other = compareToBaseline(report(metricsWith({}), 'SC-002'), base, margins);
     expect(other[0]).toMatchObject({ name: 'baseline is the same scenario', pass: false });
   });
