@@ -22,12 +22,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { z } from 'zod';
-import { Duration, ScenarioError, deepMerge } from './fields.ts';
+import { Duration, REPO_ROOT, ScenarioError, deepMerge } from './fields.ts';
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const REFERENCE_BOT_FILE = join(REPO_ROOT, 'scenarios', 'bots', 'reference.yaml');
 
 /** What the run hands the bot, as environment variables and as template placeholders of the same names. */
@@ -183,7 +181,7 @@ export function resolveBotSpec(section: BotSection, source: string, base = REPO_
   // The reference's own paths are repository paths; the section's are the caller's.
   const configTemplate = at(section.config_template, base) ?? at(ref?.config_template, REPO_ROOT);
   return {
-    source: reference ? `reference bot (${source})` : source,
+    source: reference ? 'reference bot (scenarios/bots/reference.yaml)' : source,
     reference,
     command,
     cwd: at(section.cwd, base) ?? (reference ? REPO_ROOT : base),

@@ -25,8 +25,9 @@ import { replayCommands } from '../sim-exchange/venue/commands.ts';
 import { compareToBaseline, failedFirst } from './gates.ts';
 import { parseReportJson, writeSuiteSummary } from './report/index.ts';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { deepMerge, libraryFiles, loadScenarioFile, loadSuite, parseScenario, resolveScenarioRef, splitExclusive, ScenarioError, REPO_ROOT, type LoadedScenario } from './schema.ts';
+import { libraryFiles, loadScenarioFile, loadSuite, parseScenario, resolveScenarioRef, splitExclusive, ScenarioError, REPO_ROOT, type LoadedScenario } from './schema.ts';
 import { loadBotFile, splitCommand, type BotSpec } from './bot-spec.ts';
+import { deepMerge } from './fields.ts';
 import { runScenario, type Progress, type RunOutcome } from './runner.ts';
 import { rebuildReports, ARTIFACTS } from './run/reports.ts';
 import type { GateResult, ScenarioReport } from './types.ts';
@@ -86,6 +87,8 @@ interface BotFlags {
   readonly argv: readonly string[];
   /** One line for the suite's header and title, or '' for the scenarios' own bots. */
   readonly describe: string;
+  /** The flags name a whole bot (--bot-cmd, --bot): the scenario's own section is replaced, not completed. */
+  readonly replaces: boolean;
   /** Where the bot section came from, for the reports (`--bot-cmd`, `--bot my-bot.yaml`), when the flags replace it. */
   readonly source: string | undefined;
 }
@@ -138,7 +141,7 @@ function botFlags(v: { 'bot-cmd'?: string; 'bot-config-template'?: string; 'bot-
   }
   if (overrideArgs.length > 0) parts.push(`bot overrides ${overrideArgs.join(', ')}`);
   const source = v['bot-cmd'] !== undefined ? '--bot-cmd' : v.bot !== undefined ? `--bot ${v.bot}` : undefined;
-  return { section, overrides, argv, describe: parts.join('; '), source };
+  return { section, overrides, argv, describe: parts.join('; '), replaces: source !== undefined, source };
 }
 
 /**
@@ -152,9 +155,8 @@ function loadWithBot(file: string, flags: BotFlags): LoadedScenario {
   if (flags.section === undefined && Object.keys(flags.overrides).length === 0) return loaded;
   const doc = parseYaml(loaded.text) as Record<string, unknown>;
   const own = (doc['bot'] ?? {}) as Record<string, unknown>;
-  const replaces = flags.section !== undefined && ('command' in flags.section || flags.argv.includes('--bot'));
-  let bot: Record<string, unknown> = replaces ? { ...flags.section } : { ...own, ...(flags.section ?? {}) };
-  if (replaces && own['position_limit'] !== undefined && bot['position_limit'] === undefined) bot['position_limit'] = own['position_limit'];
+  let bot: Record<string, unknown> = flags.replaces ? { ...flags.section } : { ...own, ...(flags.section ?? {}) };
+  if (flags.replaces && own['position_limit'] !== undefined && bot['position_limit'] === undefined) bot['position_limit'] = own['position_limit'];
   if (Object.keys(flags.overrides).length > 0) bot = { ...bot, overrides: deepMerge((bot['overrides'] ?? {}) as Record<string, unknown>, flags.overrides) };
   doc['bot'] = bot;
   const text = `# ${basename(file)} with ${flags.describe}\n${stringifyYaml(doc)}`;
@@ -233,8 +235,7 @@ async function cmdRun(args: string[]): Promise<number> {
 /** Runs one scenario in a child process (`mmbench run`), for --parallel; resolves with its report. */
 function runChild(file: string, root: string, runId: string, botArgs: readonly string[] = []): Promise<{ report: ScenarioReport | undefined; dir: string; code: number | null }> {
   return new Promise((resolvePromise) => {
-    const extra = botArgs;
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'scenarios', 'cli.ts'), 'run', file, '--out', root, '--run-id', runId, ...extra], {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'scenarios', 'cli.ts'), 'run', file, '--out', root, '--run-id', runId, ...botArgs], {
       cwd: process.cwd(),
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env },

@@ -1,8 +1,14 @@
 /**
  * Building blocks shared by the scenario schema (schema.ts) and the bot section (bot-spec.ts): durations as written
- * in a scenario, the key-by-key merge that lays overrides over a document, and the error of a file with problems.
+ * in a scenario, the key-by-key merge that lays overrides over a document, the error of a file with problems, and the
+ * root relative paths start from.
  */
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+
+/** Root of the repository: relative paths in scenario documents (a replay's file, a bot's template and cwd) start here. */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m)$/;
 

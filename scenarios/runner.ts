@@ -77,7 +77,7 @@ export interface RunExtras {
   readonly speed: number;
   readonly botUid: number;
   /** The bot under test: its command as started, where its spec came from, its working directory. */
-  readonly bot?: { readonly command: string; readonly source: string; readonly cwd: string; readonly config: string | null; readonly metrics: string | null };
+  readonly bot?: { readonly command: string; readonly argv: readonly string[]; readonly source: string; readonly cwd: string; readonly config: string | null; readonly metrics: string | null };
   readonly botExit: BotExit | { code: number | null; signal: string | null };
   readonly botCodes: Record<string, number>;
   /** The bot's stderr lines its error rules flagged (the first 50). */
@@ -276,7 +276,9 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
       speed: venue?.speed ?? sc.market.speed,
       botUid: venue?.botUid ?? 0,
       bot: {
-        command: commandLine({ command: bot?.argv ?? spec.command }),
+        // As written (placeholders kept), so one bot reads the same in every scenario's report; `argv` as started.
+        command: commandLine(spec),
+        argv: bot?.argv ?? [],
         source: spec.source,
         cwd: spec.cwd,
         config: configPath ? relative(dir, configPath) : null,

@@ -22,13 +22,11 @@ import { BotConfigSchema } from '../bot/config/schema.ts';
 import type { Gate } from './types.ts';
 // The metric names a gate may use: the one list, in scenarios/metrics.ts.
 import { METRIC_NAMES, isMetricName } from './metrics.ts';
-import { BOT_ENV_NAMES, BotSection, checkBotSpec, renderConfig, resolveBotSpec, type BotSpec } from './bot-spec.ts';
-import { Duration, ScenarioError, deepMerge } from './fields.ts';
+import { BotSection, checkBotSpec, renderConfig, resolveBotSpec, type BotEnvName, type BotSpec } from './bot-spec.ts';
+import { Duration, REPO_ROOT, ScenarioError } from './fields.ts';
 
-export { ScenarioError };
+export { REPO_ROOT, ScenarioError };
 
-/** Root of the repository (scenario paths such as `bot.base` and `market.replay.file` are relative to it). */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const LIBRARY_DIR = join(REPO_ROOT, 'scenarios', 'library');
 export const SUITES_DIR = join(REPO_ROOT, 'scenarios', 'suites');
 
@@ -141,8 +139,9 @@ const Load = z.strictObject({
 });
 
 /**
- * How quote_reaction_p95_ms and unreacted_moves_pct are measured (docs/reports.md): a move is a public book update
- * that takes the mid threshold_bps or more away from the mid of the last move; the bot has `horizon` to act on it.
+ * How the quote-reaction metrics and unreacted_moves_pct are measured (docs/reports.md): a move is a book update, as
+ * written to the bot, that takes the mid threshold_bps or more from where it was at the last move or the bot's last
+ * order action; the bot has `horizon` to act on it.
  */
 const Reaction = z.strictObject({
   threshold_bps: z.number().positive().max(1000).default(2),
@@ -233,7 +232,6 @@ export function formatIssue(issue: z.core.$ZodIssue): string {
 const issueLines = (issues: readonly z.core.$ZodIssue[], prefix = ''): string[] =>
   issues.flatMap((i) => formatIssue(i).split('\n')).map((l) => prefix + l);
 
-
 /** A validated scenario, where it came from, and the bot it runs. */
 export interface LoadedScenario {
   readonly file: string;
@@ -243,10 +241,22 @@ export interface LoadedScenario {
   readonly bot: BotSpec;
 }
 
-/** Stand-in values for rendering a template when a scenario is validated (nothing runs yet). */
-const PROBE_VALUES: Readonly<Record<string, string>> = Object.fromEntries(
-  BOT_ENV_NAMES.map((n) => [n, n.endsWith('_URL') ? (n.includes('_WS_') ? 'ws://127.0.0.1:1/probe' : 'http://127.0.0.1:1') : n === 'MMBENCH_METRICS_PORT' ? '0' : n === 'MMBENCH_POSITION_LIMIT' ? '0.1' : n === 'MMBENCH_SEED' ? '1' : n === 'MMBENCH_SYMBOL' ? 'BTCUSDT' : n === 'MMBENCH_CATEGORY' ? 'linear' : 'probe']),
-);
+/** Stand-in values for rendering the reference bot's template when a scenario is validated (nothing runs yet). */
+const PROBE_VALUES: Readonly<Record<BotEnvName, string>> = {
+  MMBENCH_REST_URL: 'http://127.0.0.1:1',
+  MMBENCH_WS_PUBLIC_URL: 'ws://127.0.0.1:1/v5/public/linear',
+  MMBENCH_WS_PRIVATE_URL: 'ws://127.0.0.1:1/v5/private',
+  MMBENCH_WS_TRADE_URL: 'ws://127.0.0.1:1/v5/trade',
+  MMBENCH_API_KEY: 'probe-key',
+  MMBENCH_API_SECRET: 'probe-secret',
+  MMBENCH_SYMBOL: 'BTCUSDT',
+  MMBENCH_CATEGORY: 'linear',
+  MMBENCH_RUN_DIR: '/probe',
+  MMBENCH_POSITION_LIMIT: '0.1',
+  MMBENCH_METRICS_PORT: '0',
+  MMBENCH_SEED: '1',
+  MMBENCH_CONFIG: '/probe/bot.yaml',
+};
 
 /**
  * Validates an already-parsed scenario document; `file` names it in errors. `botSource` says where its bot section
@@ -363,4 +373,3 @@ export function resolveRepoPath(p: string): string {
   return isAbsolute(p) ? p : join(REPO_ROOT, p);
 }
 
-export { deepMerge };

@@ -72,13 +72,14 @@ describe('mmbench run: one scenario end to end', () => {
     expect(junit.match(/<failure /g)?.length).toBe(1);
     // The bot was configured through its file, pointed at the proxies (not the venue), and the toxic fired.
     const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as {
-      record: { faults: { kind: string }[]; mids: unknown[]; quotes: unknown[]; fills: unknown[]; view: { requests: { rejects: string[] }[] } };
+      record: { faults: { kind: string }[]; mids: unknown[]; quotes: unknown[]; fills: unknown[]; view: { requests: { what: string; rejects: string[] }[] } };
       extras: { botExit: { code: number }; load: { ok: number; wsOpen: number } | null };
     };
     expect(run.extras.botExit.code).toBe(0);
-    // The venue saw the bot's requests (the storm's 10006 among them) without the bot reporting anything.
+    // The venue saw the bot's requests without the bot reporting anything (whether the storm, p = 0.3 for half a
+    // second, refused any of them depends on timing: test/integration/venue-view.test.ts checks rejects exactly).
     expect(run.record.view.requests.length).toBeGreaterThan(10);
-    expect(run.record.view.requests.some((q) => q.rejects.includes('10006'))).toBe(true);
+    expect(run.record.view.requests.filter((q) => q.what.startsWith('POST /v5/order/')).length).toBeGreaterThan(0);
     expect(run.record.faults.map((f) => f.kind).sort()).toEqual(['network', 'venue']);
     expect(run.extras.load!.ok).toBeGreaterThan(0);
     expect(run.extras.load!.wsOpen).toBe(2);
