@@ -252,7 +252,7 @@ export function decompose(used: readonly ResolvedFill[], mids: MidSeries, horizo
 // Percentiles (HDR): scenarios/histogram.ts
 
 import { MsHistogram, hdrPercentiles } from './histogram.ts';
-import { conductMetrics, rejectMetric, type ConductDetails } from './conduct.ts';
+import { conductMetrics, type ConductDetails } from './conduct.ts';
 
 export { MsHistogram, hdrPercentiles };
 

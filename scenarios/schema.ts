@@ -10,8 +10,7 @@
  * bot's own settings stay in wall time: they are about the machine, not the market.
  */
 import { readFileSync, readdirSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { RegimeName, ParamOverrides } from '../sim-exchange/market/params.ts';
