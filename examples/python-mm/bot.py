@@ -270,7 +270,7 @@ def load_config(env, breaks=()):
         seed=seed,
         qty=_decimal(env, "PYMM_QTY", "0.01", positive=True),
         half_spread_bps=_decimal(env, "PYMM_HALF_SPREAD_BPS", "4"),
-        requote_bps=_decimal(env, "PYMM_REQUOTE_BPS", "0.5"),
+        requote_bps=_decimal(env, "PYMM_REQUOTE_BPS", "1"),
         breaks=frozenset(breaks),
     )
 

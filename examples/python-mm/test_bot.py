@@ -197,12 +197,12 @@ class ConfigTest(unittest.TestCase):
     def test_defaults(self):
         cfg = bot.load_config(dict(self.env))
         self.assertEqual(cfg.rest_url, "http://127.0.0.1:1")
-        self.assertEqual((cfg.qty, cfg.half_spread_bps, cfg.requote_bps), (D("0.01"), D(4), D("0.5")))
+        self.assertEqual((cfg.qty, cfg.half_spread_bps, cfg.requote_bps), (D("0.01"), D(4), D("1")))
         self.assertEqual(cfg.position_limit, D("0.1"))
 
     def test_knobs(self):
-        cfg = bot.load_config(dict(self.env, PYMM_QTY="0.002", PYMM_HALF_SPREAD_BPS="2.5", PYMM_REQUOTE_BPS="1"))
-        self.assertEqual((cfg.qty, cfg.half_spread_bps, cfg.requote_bps), (D("0.002"), D("2.5"), D(1)))
+        cfg = bot.load_config(dict(self.env, PYMM_QTY="0.002", PYMM_HALF_SPREAD_BPS="2.5", PYMM_REQUOTE_BPS="0.5"))
+        self.assertEqual((cfg.qty, cfg.half_spread_bps, cfg.requote_bps), (D("0.002"), D("2.5"), D("0.5")))
 
     def test_missing_variable_is_named(self):
         env = dict(self.env)

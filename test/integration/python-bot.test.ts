@@ -5,7 +5,8 @@
  * scenarios — for that reason and no other safety gate.
  *
  * Needs python3 with websocket-client (Debian package python3-websocket, which .ci/run installs); without it every
- * test here is skipped, loudly. About 2 minutes: seven 30 s scenarios at 2× market speed, one at a time.
+ * test here is skipped, loudly. About 3 minutes: seven runs at 2× market speed (SC-001 and SC-019 of 60 s, SC-006 of
+ * 30 s), one at a time.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
