@@ -1,5 +1,6 @@
 /** Shared helpers of the report writers: escaping, number formatting, gate fields, metric rows (order, source, unit). */
 import { fmtNum, type GateOutcome } from '../gates.ts';
+import { CATALOGUE } from '../../sim-exchange/bybit-v5/errors.ts';
 import { METRIC_NAMES, METRIC_SOURCE, isPresent } from '../metrics.ts';
 import type { GateResult, MetricName, MetricValue, Metrics } from '../types.ts';
 
@@ -93,22 +94,11 @@ export function metricSource(name: string): 'venue' | 'bot' {
   return (METRIC_SOURCE as Partial<Record<string, 'venue' | 'bot'>>)[name] ?? 'venue';
 }
 
+/** Units the name's suffix (_ms, _pct, _bps) does not give. */
 const UNITS: Partial<Record<MetricName, string>> = {
-  quote_reaction_p95_ms: 'ms',
-  unreacted_moves_pct: '%',
-  quote_uptime_pct: '%',
   order_to_trade: 'actions/fill',
   requests_per_s: '/s',
   rejects_per_min: '/min',
-  spread_bps: 'bps',
-  adverse_bps: 'bps',
-  inventory_bps: 'bps',
-  fees_bps: 'bps',
-  net_bps: 'bps',
-  slippage_bps: 'bps',
-  taker_share_pct: '%',
-  order_age_p95_ms: 'ms',
-  quote_cycle_p95_ms: 'ms',
   mean_abs_position: 'base',
   final_abs_position: 'base',
 };
@@ -121,32 +111,15 @@ export function metricUnit(name: string): string {
   return name.endsWith('_ms') ? 'ms' : name.endsWith('_pct') ? '%' : name.endsWith('_bps') ? 'bps' : '';
 }
 
-/** What a reject key means (docs/errors.md), for chart legends; '' when unknown. */
-export const REJECT_KEY_NAMES: Readonly<Record<string, string>> = {
-  '10001': 'params',
-  '10002': 'timestamp',
-  '10003': 'API key / not authed',
-  '10004': 'sign',
-  '10005': 'permission',
-  '10006': 'rate limit',
-  '10016': 'server error',
-  '10017': 'route',
-  '110001': 'order not found',
-  '110003': 'price range',
-  '110007': 'insufficient balance',
-  '110008': 'order closed',
-  '110017': 'reduce-only',
-  '110020': 'too many orders',
-  '110064': 'amend qty',
-  '110072': 'duplicate orderLinkId',
-  '110094': 'min notional',
-  postonly: 'PostOnly cancelled',
-  http: 'no envelope (HTTP error)',
-};
+/** The reject kinds that are not a retCode. */
+const REJECT_KINDS: Readonly<Record<string, string>> = { postonly: 'PostOnly cancelled', http: 'no envelope (HTTP error)' };
 
-/** "10006: rate limit", "postonly: PostOnly cancelled", "12345" (unknown keys as they are). */
+/**
+ * "10006: Too many visits!" (the venue's own retMsg, from its error catalogue), "postonly: PostOnly cancelled",
+ * "12345" (a code the catalogue does not know, as it is).
+ */
 export function rejectKeyLabel(key: string): string {
-  const name = REJECT_KEY_NAMES[key];
+  const name = REJECT_KINDS[key] ?? Object.values(CATALOGUE).find((e) => String(e.retCode) === key)?.retMsg;
   return name ? `${key}: ${name}` : key;
 }
 

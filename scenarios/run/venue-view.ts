@@ -205,6 +205,8 @@ export class VenueWatch implements RestTap, WsTap {
   }
 
   private publicFrame(connId: string, text: string): void {
+    // Only book and ticker pushes move the mid; the venue writes their topic first, so trades and acks are not parsed.
+    if (!text.startsWith('{"topic":"orderbook.') && !text.startsWith('{"topic":"tickers.')) return;
     const msg = parse(text);
     const topic = msg?.['topic'];
     if (typeof topic !== 'string') return;

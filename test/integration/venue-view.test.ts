@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSim, type SimHandle } from '../../sim-exchange/server.ts';
-import { hmacHex } from '../../sim-exchange/bybit-v5/auth.ts';
+import { signedHeaders } from '../../scenarios/run/load.ts';
 import { VenueWatch } from '../../scenarios/run/venue-view.ts';
 import { TestClient, limit } from './helpers/ws-harness.ts';
 
@@ -29,13 +29,12 @@ function houseQuotes(mid: number): void {
   sim.venue.place(houseUid, limit(SYMBOL, -1, TICKS(mid + 0.5), 1000));
 }
 
-/** A signed V5 POST as a Bybit client sends it (HMAC over timestamp + key + recvWindow + body). */
+/** A signed V5 POST as a Bybit client sends it (the payload signed is the body). */
 async function signedPost(path: string, body: object, secret = BOT.secret): Promise<{ retCode: number }> {
   const text = JSON.stringify(body);
-  const ts = String(Date.now());
   const r = await fetch(sim.urls.rest + path, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'X-BAPI-API-KEY': BOT.apiKey, 'X-BAPI-TIMESTAMP': ts, 'X-BAPI-RECV-WINDOW': '5000', 'X-BAPI-SIGN': hmacHex(secret, ts + BOT.apiKey + '5000' + text) },
+    headers: { 'content-type': 'application/json', ...signedHeaders({ apiKey: BOT.apiKey, secret }, text) },
     body: text,
   });
   return (await r.json()) as { retCode: number };

@@ -622,7 +622,7 @@ describe('report.html: the bot, the sources and the venue-side charts', () => {
     expect(svg).toContain('class="fault"');
     expect(svg).toContain('rejects per second');
     const legend = [...svg.matchAll(/<text x="[\d.]+" y="14" font-size="11">([^<]*)<\/text>/g)].map((m) => m[1]);
-    expect(legend).toEqual(['10006: rate limit (3)', '110007: insufficient balance (1)', 'http: no envelope (HTTP error) (1)', 'postonly: PostOnly cancelled (1)', 'fault window']);
+    expect(legend).toEqual(['10006: Too many visits! (3)', '110007: ab not enough for new order (1)', 'http: no envelope (HTTP error) (1)', 'postonly: PostOnly cancelled (1)', 'fault window']);
     expect(svg.match(/<path d="M[^"]*H[^"]*" fill="none"/g)).toHaveLength(4);
     expect(noteAfter(html, 'Rejects by code')).toContain('Total 6: 10006 3, 110007 1, http 1, postonly 1.');
     // no rejects at all: the chart says so
