@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `npm run toxiproxy -- [--host 127.0.0.1] [--port 8474] [--config proxies.json] [--seed 1] [--proxy-metrics]
- *                      [--runtime-metrics] [--log-level warn]`
+ *                      [--runtime-metrics] [--request-deadline-ms 15000] [--log-level warn]`
  *
  * The embedded Toxiproxy-compatible server. Prints ONE JSON line on stdout when ready ({"toxiproxy":url,...}); logs
  * are pino JSON on stderr. SIGTERM/SIGINT close the API and every proxy, then exit 0.
@@ -13,7 +13,8 @@ import { VERSION } from './toxiproxy/api.ts';
 import { startToxiproxy } from './toxiproxy/server.ts';
 
 const USAGE = `usage: npm run toxiproxy -- [--host 127.0.0.1] [--port 8474] [--config file.json] [--seed 1]
-                           [--proxy-metrics] [--runtime-metrics] [--log-level warn] [--version]`;
+                           [--proxy-metrics] [--runtime-metrics] [--request-deadline-ms 15000]
+                           [--log-level warn] [--version]`;
 
 const Args = z.object({
   host: z.string().min(1),
@@ -22,6 +23,7 @@ const Args = z.object({
   config: z.string().optional(),
   'proxy-metrics': z.boolean(),
   'runtime-metrics': z.boolean(),
+  'request-deadline-ms': z.coerce.number().int().min(1).max(600_000),
   'log-level': z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
 });
 
@@ -36,6 +38,7 @@ async function main(): Promise<void> {
         config: { type: 'string' },
         'proxy-metrics': { type: 'boolean', default: false },
         'runtime-metrics': { type: 'boolean', default: false },
+        'request-deadline-ms': { type: 'string', default: '15000' },
         'log-level': { type: 'string', default: process.env.LOG_LEVEL ?? 'warn' },
         version: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
@@ -63,6 +66,7 @@ async function main(): Promise<void> {
     configFile: a.config,
     proxyMetrics: a['proxy-metrics'],
     runtimeMetrics: a['runtime-metrics'],
+    requestDeadlineMs: a['request-deadline-ms'],
   });
   process.stdout.write(`${JSON.stringify({ toxiproxy: server.url, version: VERSION, seed: server.seed, pid: process.pid })}\n`);
   let closing = false;

@@ -8,12 +8,15 @@
  * config instead (unless --no-book). --replay plays a recorded session as the background market instead
  * (docs/replay.md); what it imported is printed on stderr and in the ready line.
  *
+ * The control plane's token is --token, else $MMBENCH_CONTROL_TOKEN, else random (printed in the ready line); a --host
+ * other than loopback needs one of the first two (docs/security.md).
+ *
  * Starts the simulated Bybit V5 venue and prints ONE JSON line on stdout when it is ready (the URLs of REST, each
  * WebSocket path and the control plane). Logs go to stderr as pino JSON. SIGTERM or SIGINT shut it down cleanly.
  */
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { startSim } from './server.ts';
+import { exposureProblem, startSim } from './server.ts';
 import { DEFAULT_CONFIG, HOUSE_ACCOUNT, loadConfig, type SimConfig } from './config.ts';
 import { seedStaticBook } from './market/static-book.ts';
 import { toSteps } from './bybit-v5/decimal.ts';
@@ -81,6 +84,10 @@ async function main(): Promise<void> {
     fail((err as Error).message);
   }
   const seed = intFlag(args.seed, 'seed', 0, 2 ** 32 - 1) ?? config.seed ?? 1;
+  // The environment keeps the token out of `ps` (docker-compose.yml passes it so); --token wins when both are given.
+  const token = args.token ?? (process.env['MMBENCH_CONTROL_TOKEN'] || undefined);
+  const exposed = exposureProblem(args.host ?? '127.0.0.1', token);
+  if (exposed) fail(exposed);
   const logger = pino({ level: args['log-level'] ?? 'warn', base: { seed } }, pino.destination(2));
 
   const regime = RegimeName.safeParse(args.regime);
@@ -105,7 +112,7 @@ async function main(): Promise<void> {
     host: args.host,
     port: intFlag(args.port, 'port', 0, 65535) ?? 0,
     controlPort: intFlag(args['control-port'], 'control-port', 0, 65535) ?? 0,
-    ...(args.token ? { token: args.token } : {}),
+    ...(token ? { token } : {}),
     seed,
     instruments,
     ...(config.rateLimits ? { rateLimits: config.rateLimits } : {}),

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { gunzipSync, constants as zlibConstants } from 'node:zlib';
 import type { InstrumentConfig } from './instruments.ts';
 import type { Journal } from './journal.ts';
@@ -43,8 +43,11 @@ export interface ReproManifest {
 }
 
 export class ReproUnavailable extends Error {}
+/** The bundle name is not one plain directory name inside the repro root. */
+export class ReproNameError extends Error {}
 
-const NAME = /^[A-Za-z0-9._-]{1,64}$/;
+/** A bundle name is one path segment: no separators, and not `.` or `..` (nor any dot-only name). */
+export const REPRO_NAME = /^(?!\.+$)[A-Za-z0-9._-]{1,64}$/;
 
 /** Writes a bundle under `root/<name>` (name defaults to the time); returns the directory and its files. */
 export async function writeReproBundle(
@@ -56,8 +59,11 @@ export async function writeReproBundle(
   const journal = src.journal;
   if (!journal) throw new ReproUnavailable('no journal: start the venue with --journal <file> to record repro bundles');
   const dirName = name ?? `repro-${now.toISOString().replace(/[:.]/g, '-')}`;
-  if (!NAME.test(dirName)) throw new Error(`bundle name must match ${NAME.source}`);
+  if (!REPRO_NAME.test(dirName)) throw new ReproNameError(`bundle name must be 1-64 of letters, digits, . _ - and not dots only, got "${dirName}"`);
   const dir = resolve(root, dirName);
+  // Belt and braces: whatever the pattern allows, the bundle is a directory strictly inside the root.
+  const rel = relative(resolve(root), dir);
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel) || rel.includes(sep)) throw new ReproNameError(`bundle name "${dirName}" leaves the repro directory`);
   await mkdir(dir, { recursive: true });
   await journal.sync();
   const journalName = journal.gzipped ? 'journal.jsonl.gz' : 'journal.jsonl';

@@ -1,4 +1,5 @@
-import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { isIP, type AddressInfo } from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
 import { Venue } from './venue/venue.ts';
 import { SystemClock, type Clock } from './clock.ts';
@@ -9,7 +10,7 @@ import type { AccountInput } from './accounts/account.ts';
 import { RateLimiter, BYBIT_LINEAR_LIMITS, BYBIT_DEFAULT_LIMIT } from './bybit-v5/rate-limit.ts';
 import { createRestApp } from './bybit-v5/rest/http.ts';
 import { registerRoutes } from './bybit-v5/rest/routes.ts';
-import { attachWebSockets, type WsGateway } from './bybit-v5/ws/gateway.ts';
+import { attachWebSockets, type WsGateway, type WsSettings } from './bybit-v5/ws/gateway.ts';
 import { createControlApp, type ChannelDelays } from './control/server.ts';
 import { Market, type MarketOptions } from './market/market.ts';
 import { RealtimeDriver } from './market/driver.ts';
@@ -18,7 +19,7 @@ import type { VenueCommand } from './venue/commands.ts';
 import type { ReproSource } from './repro.ts';
 import { FaultController, type FaultRecord, type FaultTimers } from './faults/index.ts';
 import { oneSecondVolBps } from './faults/latency.ts';
-import type { RestFaultGate } from './bybit-v5/rest/http.ts';
+import type { HttpBudgets, RestFaultGate } from './bybit-v5/rest/http.ts';
 import type { TradeFaultGate } from './bybit-v5/ws-trade/server.ts';
 import type { RestTap, WsTap } from './bybit-v5/tap.ts';
 
@@ -27,7 +28,10 @@ export interface SimOptions {
   /** Venue port (REST and WebSocket); 0 = any free port. */
   port?: number;
   controlPort?: number;
-  /** Bearer token of the control plane; generated from the seed when absent. */
+  /**
+   * Bearer token of the control plane. When absent, a random one from the operating system's generator: never from the
+   * seed, which is printed in every ready line and repro manifest. Required when `host` is not a loopback address.
+   */
   token?: string;
   seed?: number;
   clock?: Clock;
@@ -36,6 +40,8 @@ export interface SimOptions {
   rateLimits?: Record<string, number>;
   /** Per-IP limit of each public route, requests per second (Bybit-like default 120; load tests from one IP raise it). */
   publicLimit?: number;
+  /** REST deadlines and header limit (headers 10 s, whole request 30 s, keep-alive 72 s, headers 16 KiB; docs/security.md). */
+  httpBudgets?: HttpBudgets;
   accounts?: readonly AccountInput[];
   logger?: FastifyBaseLogger | false;
   /** Journal hook: every inbound request and WS frame in either direction. */
@@ -55,6 +61,11 @@ export interface SimOptions {
   faultTimers?: FaultTimers;
   /** Observers of REST answers and WebSocket frames (bybit-v5/tap.ts): the scenario runner's view of the bot. */
   tap?: { readonly rest?: RestTap; readonly ws?: WsTap };
+  /**
+   * WebSocket budgets (docs/websocket.md "Budgets"): maxPayload, maxInboundPerSec, maxBufferedBytes,
+   * maxTotalBufferedBytes, idleMs, subscribeCaps, tradeReqIdWindow; each absent one keeps its default.
+   */
+  ws?: WsSettings;
 }
 
 export interface SimHandle {
@@ -78,6 +89,30 @@ export interface SimHandle {
   close(): Promise<void>;
 }
 
+/** Shortest control-plane token accepted on a non-loopback address. */
+export const MIN_EXPOSED_TOKEN_LENGTH = 16;
+
+/** True for 127.0.0.0/8, ::1 and `localhost`: addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === '::1' || h === '0:0:0:0:0:0:0:1' || /^::ffff:127\./.test(h);
+}
+
+/**
+ * Why the venue must not start on `host` with this token, or undefined. The control plane resets the venue and
+ * creates funded accounts, so a venue other machines can reach needs a token the operator chose (docs/security.md).
+ */
+export function exposureProblem(host: string, token: string | undefined): string | undefined {
+  if (isLoopback(host)) return undefined;
+  if (token === undefined || token === '') {
+    return `--host ${host} is reachable from other machines: give the control plane a token with --token (or MMBENCH_CONTROL_TOKEN), at least ${MIN_EXPOSED_TOKEN_LENGTH} characters`;
+  }
+  if (token.length < MIN_EXPOSED_TOKEN_LENGTH) return `--token must be at least ${MIN_EXPOSED_TOKEN_LENGTH} characters when --host ${host} is not loopback`;
+  return undefined;
+}
+
 /**
  * Starts the simulated venue: REST and the three WebSocket paths on one port, the control plane on another, both
  * bound to 127.0.0.1 unless told otherwise.
@@ -89,7 +124,9 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
   const logger = opts.logger ?? false;
   const venue = new Venue({ instruments: opts.instruments ?? DEFAULT_INSTRUMENTS, clock, seed });
   const rng = new Rng(seed);
-  const token = opts.token ?? new IdSource(rng.fork('control-token')).uuid();
+  const exposed = exposureProblem(host, opts.token);
+  if (exposed) throw new Error(exposed);
+  const token = opts.token ?? randomBytes(24).toString('base64url');
   const delays: ChannelDelays = { rest: 0, public: 0, private: 0, trade: 0 };
   const limiter = new RateLimiter({ ...BYBIT_LINEAR_LIMITS, ...opts.rateLimits }, BYBIT_DEFAULT_LIMIT);
 
@@ -109,6 +146,7 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
     logger,
     delayMs: () => delays.rest,
     ...(opts.publicLimit !== undefined ? { publicLimit: opts.publicLimit } : {}),
+    ...opts.httpBudgets,
     ...(opts.onTraffic ? { onRequest: opts.onTraffic } : {}),
     ...(opts.tap?.rest ? { tap: opts.tap.rest } : {}),
   });
@@ -116,6 +154,7 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
   registerRoutes(rest, venue, { bookUpdateId: (symbol) => gateway?.feed.updateId(symbol, 1000) ?? venue.book(symbol).seq });
   await rest.app.listen({ host, port: opts.port ?? 0 });
   gateway = attachWebSockets(rest.app.server, {
+    ...opts.ws,
     venue,
     clock,
     keys,
@@ -146,6 +185,7 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
     market: market && driver ? { market, driver } : undefined,
     repro: opts.repro,
     wsStats: () => ws.stats(),
+    restStats: () => rest.httpStats(),
     onReset: () => {
       // 1012 = service restart: clients reconnect and re-authenticate against the fresh venue.
       ws.drop({}, 1012, 'venue reset');

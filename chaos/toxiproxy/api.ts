@@ -4,10 +4,13 @@
  * key order, escaping and float32 formatting, no trailing newline on success, `{"error","status"}\n` as text/plain
  * on errors (Go's http.Error), 405 with an empty body for a known path with another method.
  */
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Rng } from '../../sim-exchange/rng.ts';
+import { joinHostPort } from './addr.ts';
 import { decodeProxySpec, type ProxyCollection } from './collection.ts';
 import { decodeInto } from './decode.ts';
 import { asApiError, Errors, TEXT, type ApiError } from './errors.ts';
@@ -15,6 +18,15 @@ import { marshal } from './gojson.ts';
 import { parseBody, toxicJson } from './toxic-collection.ts';
 
 export const VERSION = '2.12.0';
+
+/**
+ * Largest request body read (Toxiproxy has none; ours answers 413 beyond it). Real bodies are well under a KiB (a
+ * /populate of thousands of proxies fits); the limit bounds how long one body can hold the event loop, which every
+ * proxied byte shares: decoding 1 MiB of the worst JSON takes ~0.2 s, 16 MiB took seconds.
+ */
+export const BODY_LIMIT = 1024 * 1024;
+/** Go's ReadTimeout: the default deadline for receiving a whole request (headers and body). */
+export const DEFAULT_REQUEST_DEADLINE_MS = 15_000;
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 type Method = (typeof METHODS)[number];
@@ -25,9 +37,18 @@ export interface ApiOptions {
   rng: Rng;
   /** Serve /metrics from this registry (only when -proxy-metrics / -runtime-metrics was given). */
   metrics?: Registry;
+  /**
+   * The request deadline in ms (default 15 s, Go's ReadTimeout): the whole request, headers and body, must arrive
+   * within it from its first byte (a fresh connection: from connecting), however the bytes trickle. A body still
+   * arriving then gets Go's 400 `bad request body: read tcp A->B: i/o timeout`, headers not yet in get a 408; the
+   * connection is closed either way. Only receiving counts: handling and answering are not cut.
+   */
+  requestDeadlineMs?: number;
 }
 
 function sendError(reply: FastifyReply, err: ApiError): FastifyReply {
+  // A body not read to its end (too large, timed out) leaves the connection unusable: close it after this answer.
+  if (!reply.request.raw.complete) reply.header('connection', 'close');
   return reply
     .code(err.status)
     .header('content-type', 'text/plain; charset=utf-8')
@@ -38,6 +59,46 @@ function sendError(reply: FastifyReply, err: ApiError): FastifyReply {
 function sendJson(reply: FastifyReply, body: string, status = 200): FastifyReply {
   // A Buffer, so fastify does not append "; charset=utf-8" (Go sends exactly application/json).
   return reply.code(status).header('content-type', 'application/json').send(Buffer.from(body));
+}
+
+/** The response Node keeps on a socket from a request's headers until its answer is done. */
+interface HttpSocket extends Socket {
+  _httpMessage?: { headersSent: boolean } | null;
+}
+
+/**
+ * Errors of the HTTP layer, before any route runs. The request deadline passing while the body is still arriving is
+ * what Go's server turns into the decoder's `bad request body: read tcp A->B: i/o timeout` (400); passing before the
+ * headers are in, Go just closes the connection, and here the client is told so with a 408 in the same error body.
+ * Malformed requests get Go's plain-text 400 / 431. The connection is closed in every case.
+ */
+function onClientError(err: Error & { code?: string }, socket: Socket, deadline: number): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const inFlight = (socket as HttpSocket)._httpMessage ?? undefined;
+  let status: number;
+  let body: string;
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    const e =
+      inFlight === undefined
+        ? Errors.headersTimeout(deadline)
+        : Errors.readTimeout(joinHostPort(socket.localAddress ?? '', socket.localPort ?? 0), joinHostPort(socket.remoteAddress ?? '', socket.remotePort ?? 0));
+    status = e.status;
+    body = `${marshal({ error: e.message, status: e.status })}\n`;
+  } else if (err.code === 'HPE_HEADER_OVERFLOW') {
+    status = 431;
+    body = '431 Request Header Fields Too Large';
+  } else {
+    status = 400;
+    body = '400 Bad Request';
+  }
+  // Only while no byte of an answer went out on this socket (else the client would read a corrupt stream).
+  if (socket.writable && inFlight?.headersSent !== true) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: text/plain; charset=utf-8\r\nx-content-type-options: nosniff\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }
 
 /** A 20-character xid-style id (base32hex of 12 bytes: time, a per-server random part, a counter). */
@@ -71,13 +132,19 @@ function requestIds(rng: Rng): () => string {
 
 export async function buildApi(opts: ApiOptions) {
   const { proxies } = opts;
+  const deadline = opts.requestDeadlineMs ?? DEFAULT_REQUEST_DEADLINE_MS;
+  if (!Number.isInteger(deadline) || deadline < 1) throw new RangeError(`requestDeadlineMs must be a positive integer, got ${deadline}`);
   const app = Fastify({
     logger: false,
     exposeHeadRoutes: false,
-    bodyLimit: 16 * 1024 * 1024,
-    // Go's server: read 15 s, write 30 s, idle 60 s.
+    bodyLimit: BODY_LIMIT,
+    // Go's server: read 15 s (the whole request), write 30 s, idle 60 s. Node checks the request deadline (headers
+    // and body, from the request's first byte) every connectionsCheckingInterval: a quarter of it, at most 1 s.
+    // It must get requestTimeout at construction: set later, Node does not apply it to a body still arriving.
     keepAliveTimeout: 60_000,
-    requestTimeout: 15_000,
+    requestTimeout: deadline,
+    http: { requestTimeout: deadline, headersTimeout: deadline, connectionsCheckingInterval: Math.min(1000, Math.max(10, Math.floor(deadline / 4))) },
+    clientErrorHandler: (err, socket) => onClientError(err, socket, deadline),
   });
   const nextId = requestIds(opts.rng.fork('request-id'));
 

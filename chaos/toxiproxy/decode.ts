@@ -1,39 +1,81 @@
 /**
- * Decoding request bodies into Go-like structs: fields are matched by name (exact, else case-insensitive), `null`
- * leaves a field unchanged, unknown keys are ignored, and a type mismatch does not stop the decode (Go saves the
- * first UnmarshalTypeError and keeps going), so the fields around it are still set. Field types are checked with zod.
+ * Decoding request bodies into Go-like structs, as encoding/json does: the object's key/value pairs are applied in
+ * document order (a duplicate key decodes again), a key matches a field by exact name, else case-insensitively with
+ * Unicode simple folding (`ſ` matches `s`, the Kelvin sign `k`), `null` leaves a field unchanged, unknown keys are
+ * ignored, and a type mismatch does not stop the decode (Go saves the first UnmarshalTypeError and keeps going), so
+ * the fields around it are still set. Numbers follow strconv: int/int64 fields take only integer literals within
+ * [-2^63, 2^63-1] (stored as bigint, exact); float32 fields take any literal whose float32 rounding does not overflow.
  */
-import { z } from 'zod';
-import { GoNumber, goTypeOf, type GoValue } from './gojson.ts';
+import { GoNumber, GoObject, goTypeOf, parseGoFloat32, parseGoInt64, type GoValue } from './gojson.ts';
 
 export type FieldType = 'string' | 'bool' | 'float32' | 'int64' | 'int';
 
-const INT_LITERAL = /^-?\d+$/;
-const FIELD: Record<FieldType, z.ZodType> = {
-  string: z.string(),
-  bool: z.boolean(),
-  float32: z.instanceof(GoNumber),
-  // Go rejects 1.5 and 1e3 for integer fields: the literal must be an integer.
-  int64: z.instanceof(GoNumber).refine((n) => INT_LITERAL.test(n.raw) && Number.isSafeInteger(n.value)),
-  int: z.instanceof(GoNumber).refine((n) => INT_LITERAL.test(n.raw) && Number.isSafeInteger(n.value)),
-};
+/**
+ * A field decoded by custom code (an interface-typed field such as a toxic's `attributes`): gets every value for the
+ * field in document order, `null` included, and returns a Go error text or undefined.
+ */
+export type FieldDecoder = (v: GoValue) => string | undefined;
 
-function typeError(v: GoValue, where: string, type: string): string {
-  const lit = v instanceof GoNumber && type !== 'string' && type !== 'bool' ? ` ${v.raw}` : '';
-  return `json: cannot unmarshal ${goTypeOf(v)}${lit} into ${where} of type ${type}`;
-}
+const NO_VALUE = Symbol('no value');
 
-export function isObject(v: GoValue): v is { [k: string]: GoValue } {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof GoNumber);
+/** The decoded value for a field of `type`, or NO_VALUE when Go would report an UnmarshalTypeError. */
+function scalar(type: FieldType, v: GoValue): unknown {
+  switch (type) {
+    case 'string':
+      return typeof v === 'string' ? v : NO_VALUE;
+    case 'bool':
+      return typeof v === 'boolean' ? v : NO_VALUE;
+    case 'float32':
+      return v instanceof GoNumber ? (parseGoFloat32(v.raw) ?? NO_VALUE) : NO_VALUE;
+    case 'int64':
+    case 'int':
+      return v instanceof GoNumber ? (parseGoInt64(v.raw) ?? NO_VALUE) : NO_VALUE;
+  }
 }
 
 /**
- * Applies the keys of `obj` to `target` for the declared `fields`. Returns the first type error (Go wording) or
- * undefined. `struct` names the Go struct for messages, `prefix` the JSON path inside it (e.g. `attributes.`).
+ * Go's "cannot unmarshal" text. A number names its literal only when the target is numeric (`number 1e39 ... of type
+ * float32`: strconv refused it); into a string, bool or struct it is just `number`.
+ */
+export function typeError(v: GoValue, where: string, type: string): string {
+  const lit = v instanceof GoNumber && (type === 'int64' || type === 'int' || type === 'float32') ? ` ${v.raw}` : '';
+  return `json: cannot unmarshal ${goTypeOf(v)}${lit} into ${where} of type ${type}`;
+}
+
+export function isObject(v: GoValue): v is GoObject {
+  return v instanceof GoObject;
+}
+
+/** encoding/json's foldName for the ASCII field names used here: a-z upper-cased, `ſ` → S, Kelvin sign → K. */
+function foldName(s: string): string {
+  let out = '';
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (c >= 0x61 && c <= 0x7a) out += String.fromCharCode(c - 0x20);
+    else if (c === 0x17f) out += 'S';
+    else if (c === 0x212a) out += 'K';
+    else out += ch;
+  }
+  return out;
+}
+
+/** The field a key decodes into: the exact name if there is one, else the case-folded match (Go 1.21+). */
+export function matchField(key: string, names: readonly string[]): string | undefined {
+  if (names.includes(key)) return key;
+  // A folded match is as long as the field name (ASCII, or ſ/K for s/k, which are one UTF-16 unit too).
+  if (!names.some((n) => n.length === key.length)) return undefined;
+  const folded = foldName(key);
+  return names.find((n) => n.length === key.length && foldName(n) === folded);
+}
+
+/**
+ * Applies the pairs of `obj` to `target` for the declared `fields`. Returns the first type error (Go wording) or
+ * undefined. `struct` names the Go struct for messages, `prefix` the JSON path inside it (e.g. `attributes.`),
+ * `goValueType` the type named when `obj` itself is not an object.
  */
 export function decodeInto(
   target: Record<string, unknown>,
-  fields: Readonly<Record<string, FieldType>>,
+  fields: Readonly<Record<string, FieldType | FieldDecoder>>,
   obj: GoValue,
   struct: string,
   prefix = '',
@@ -47,23 +89,21 @@ export function decodeInto(
   }
   const names = Object.keys(fields);
   let first: string | undefined;
-  for (const [key, v] of Object.entries(obj)) {
-    const name = names.includes(key) ? key : names.find((n) => n.toLowerCase() === key.toLowerCase());
-    if (name === undefined || v === null) continue;
+  for (const [key, v] of obj.entries) {
+    const name = matchField(key, names);
+    if (name === undefined) continue;
     const type = fields[name]!;
-    if (!FIELD[type].safeParse(v).success) {
+    if (typeof type === 'function') {
+      first ??= type(v);
+      continue;
+    }
+    if (v === null) continue;
+    const value = scalar(type, v);
+    if (value === NO_VALUE) {
       first ??= typeError(v, `Go struct field ${struct}.${prefix}${name}`, type);
       continue;
     }
-    target[name] = v instanceof GoNumber ? (type === 'float32' ? Math.fround(v.value) : v.value) : v;
+    target[name] = value;
   }
   return first;
-}
-
-/** Case-insensitive lookup of one key, as Go's decoder matches struct fields. */
-export function getField(obj: { [k: string]: GoValue }, name: string): GoValue | undefined {
-  if (name in obj) return obj[name];
-  let found: GoValue | undefined;
-  for (const [k, v] of Object.entries(obj)) if (k.toLowerCase() === name.toLowerCase()) found = v;
-  return found;
 }

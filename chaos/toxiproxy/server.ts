@@ -23,6 +23,8 @@ export interface ToxiproxyOptions {
   configFile?: string;
   proxyMetrics?: boolean;
   runtimeMetrics?: boolean;
+  /** API request deadline in ms: headers within it, then the body within it (default 15 s, Go's ReadTimeout). */
+  requestDeadlineMs?: number;
 }
 
 export interface ToxiproxyServer {
@@ -56,7 +58,7 @@ export async function startToxiproxy(opts: ToxiproxyOptions = {}): Promise<Toxip
     }
   }
   const proxies = new ProxyCollection({ rng: rng.fork('toxics'), log, onLinkDone });
-  const app = await buildApi({ proxies, log, rng, metrics: registry });
+  const app = await buildApi({ proxies, log, rng, metrics: registry, requestDeadlineMs: opts.requestDeadlineMs });
   await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 8474 });
   const addr = app.server.address() as AddressInfo;
   const hostPart = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;

@@ -2,11 +2,11 @@
  * The toxics of one proxy (Toxiproxy's ToxicCollection): one ordered chain per direction, the Go decode/validation
  * order of create and update, and fan-out of every change to the proxy's live links.
  */
-import { decodeInto, getField, isObject } from './decode.ts';
+import { decodeInto, isObject, typeError, type FieldDecoder } from './decode.ts';
 import { ApiError, Errors } from './errors.ts';
-import { decodeFirst, float32String, GoSyntaxError, marshal, Raw, type GoValue } from './gojson.ts';
+import { decodeFirst, float32String, goIntString, GoSyntaxError, int64ToNumber, marshal, Raw, type GoValue } from './gojson.ts';
 import type { Direction, Link, ToxicWrapper } from './link.ts';
-import { TOXICS } from './toxics/index.ts';
+import { TOXICS, type ToxicSpec } from './toxics/index.ts';
 
 export interface LinkSource {
   links(direction: Direction): Link[];
@@ -26,10 +26,13 @@ export function parseDirection(stream: string): Direction | undefined {
   return s === 'upstream' || s === 'downstream' ? s : undefined;
 }
 
-/** The toxic object exactly as Toxiproxy emits it (key order, all attributes, float32 toxicity). */
+/**
+ * The toxic object exactly as Toxiproxy emits it (key order, all attributes, float32 toxicity). Every number is the
+ * value the toxic's stages compute with: integers with all their digits (never an exponent), toxicity as float32.
+ */
 export function toxicJson(t: ToxicWrapper): Record<string, unknown> {
-  const attributes: Record<string, number> = {};
-  for (const k of Object.keys(t.spec.fields)) attributes[k] = t.attributes[k] ?? 0;
+  const attributes: Record<string, Raw> = {};
+  for (const k of Object.keys(t.spec.fields)) attributes[k] = new Raw(goIntString(t.attributes[k] ?? 0));
   return {
     attributes,
     name: t.name,
@@ -62,21 +65,24 @@ export class ToxicCollection {
   async add(text: string): Promise<ToxicWrapper> {
     const body = parseBody(text);
     const top: Record<string, unknown> = { name: '', type: '', stream: 'downstream', toxicity: 1 };
-    let err = decodeInto(
+    // First pass: `attributes` lands in the wrapper's Toxic interface, which holds a field-less *NoopToxic, so only
+    // its JSON kind is checked; a `null` empties the interface and any later non-null value cannot be stored in it.
+    let held: 'noop' | 'nil' = 'noop';
+    const kindOnly: FieldDecoder = (v) => {
+      if (v === null) held = 'nil';
+      else if (held === 'nil' || !isObject(v)) {
+        return typeError(v, 'Go struct field ToxicWrapper.attributes', held === 'nil' ? 'toxics.Toxic' : 'toxics.NoopToxic');
+      }
+      return undefined;
+    };
+    const err = decodeInto(
       top,
-      { name: 'string', type: 'string', stream: 'string', toxicity: 'float32' },
+      { name: 'string', type: 'string', stream: 'string', toxicity: 'float32', attributes: kindOnly },
       body,
       'ToxicWrapper',
       '',
       'toxics.ToxicWrapper',
     );
-    // The first pass decodes `attributes` into a field-less noop struct: only its JSON kind is checked.
-    if (!err && isObject(body)) {
-      const raw = getField(body, 'attributes');
-      if (raw !== undefined && raw !== null && !isObject(raw)) {
-        err = `json: cannot unmarshal ${Array.isArray(raw) ? 'array' : typeof raw === 'string' ? 'string' : typeof raw === 'boolean' ? 'bool' : 'number'} into Go struct field ToxicWrapper.attributes of type toxics.NoopToxic`;
-      }
-    }
     if (err) throw Errors.badRequestBody(err);
     const stream = top.stream as string;
     const direction = parseDirection(stream);
@@ -86,16 +92,16 @@ export class ToxicCollection {
     const spec = TOXICS.get(type);
     if (!spec) throw Errors.invalidToxicType();
     if (this.find(name)) throw Errors.toxicAlreadyExists();
-    const attributes: Record<string, number> = {};
-    for (const k of Object.keys(spec.fields)) attributes[k] = 0;
-    const raw = isObject(body) ? getField(body, 'attributes') : undefined;
-    const aerr = decodeInto(attributes, spec.fields, raw ?? null, spec.goStruct, 'attributes.', `toxics.${spec.goStruct}`);
+    // Second pass: the attributes into the typed toxic (all zero to start).
+    const exact: Record<string, bigint> = {};
+    for (const k of Object.keys(spec.fields)) exact[k] = 0n;
+    const aerr = decodeInto({}, { attributes: typedAttributes(spec, exact) }, body, '');
     if (aerr) throw Errors.badRequestBody(aerr);
-    const bad = spec.check?.(attributes);
+    const bad = spec.check?.(exact);
     if (bad) throw Errors.invalidAttributes(bad);
     // A name taken meanwhile (two concurrent creates) would break the uniqueness the API promises.
     if (this.find(name)) throw Errors.toxicAlreadyExists();
-    const w: ToxicWrapper = { name, type, stream, direction, toxicity: top.toxicity as number, attributes, spec };
+    const w: ToxicWrapper = { name, type, stream, direction, toxicity: top.toxicity as number, attributes: toNumbers(exact), spec };
     this.chain[direction].push(w);
     await Promise.all(this.proxy.links(direction).map((l) => l.addToxic(w)));
     return w;
@@ -105,21 +111,26 @@ export class ToxicCollection {
   async update(name: string, text: string): Promise<ToxicWrapper> {
     const w = this.get(name);
     const body = parseBody(text);
-    const next = { ...w.attributes };
+    const exact: Record<string, bigint> = {};
+    for (const k of Object.keys(w.spec.fields)) exact[k] = BigInt(w.attributes[k] ?? 0);
     const top: Record<string, unknown> = { toxicity: w.toxicity };
     // Go decodes into an anonymous struct, hence `Go struct field .toxicity` in its messages.
-    let err = decodeInto(top, { toxicity: 'float32' }, body, '', '', 'struct { Attributes interface {}; Toxicity float32 }');
-    const raw = isObject(body) ? getField(body, 'attributes') : undefined;
-    const aerr = decodeInto(next, w.spec.fields, raw ?? null, w.spec.goStruct, 'attributes.', `toxics.${w.spec.goStruct}`);
-    err ??= aerr;
+    const err = decodeInto(
+      top,
+      { toxicity: 'float32', attributes: typedAttributes(w.spec, exact) },
+      body,
+      '',
+      '',
+      'struct { Attributes interface {}; Toxicity float32 }',
+    );
+    const bad = w.spec.check?.(exact);
     if (err) {
       // Go decodes straight into the live toxic: fields decoded before the error stay changed, nothing restarts.
-      if (!w.spec.check?.(next)) Object.assign(w.attributes, next);
+      if (!bad) Object.assign(w.attributes, toNumbers(exact));
       throw Errors.badRequestBody(err);
     }
-    const bad = w.spec.check?.(next);
     if (bad) throw Errors.invalidAttributes(bad);
-    Object.assign(w.attributes, next);
+    Object.assign(w.attributes, toNumbers(exact));
     w.toxicity = top.toxicity as number;
     await Promise.all(this.proxy.links(w.direction).map((l) => l.updateToxic(w)));
     return w;
@@ -140,6 +151,28 @@ export class ToxicCollection {
   json(): string {
     return marshal(this.list().map(toxicJson));
   }
+}
+
+/**
+ * Decodes `attributes` values into the typed toxic `exact`, as Go does through an anonymous struct's `Attributes
+ * interface{}` holding the toxic's pointer (hence `Go struct field .attributes` in its messages): each object in
+ * document order is decoded into it; `null` empties the interface, so later values go nowhere.
+ */
+function typedAttributes(spec: ToxicSpec, exact: Record<string, bigint>): FieldDecoder {
+  let held = true;
+  return (v) => {
+    if (v === null) held = false;
+    if (!held || v === null) return undefined;
+    if (!isObject(v)) return typeError(v, 'Go struct field .attributes', `toxics.${spec.goStruct}`);
+    return decodeInto(exact, spec.fields, v, spec.goStruct, 'attributes.', `toxics.${spec.goStruct}`);
+  };
+}
+
+/** The decoded attributes as the numbers the stages use (exact to 2^53, then rounded toward zero). */
+function toNumbers(exact: Record<string, bigint>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(exact)) out[k] = int64ToNumber(v);
+  return out;
 }
 
 export { ApiError };

@@ -6,10 +6,15 @@ import { NANO_PER_USDT } from '../instruments.ts';
 /** What the control plane (or a config file) says about a new account. Fee rates as Bybit writes them. */
 /** Largest wallet an account may be created with (see AccountConfig.balance). */
 export const MAX_BALANCE_USDT = 50_000_000;
+/**
+ * Largest uid: Bybit's are 6-10 digit integers. Auto-numbering continues from the largest uid in use, so an unbounded
+ * uid (2^53 - 1) would leave the next auto-numbered one past the integers a double holds exactly.
+ */
+export const MAX_UID = 2 ** 31 - 1;
 
 export const AccountConfig = z
   .object({
-    uid: z.number().int().positive().optional(),
+    uid: z.number().int().positive().max(MAX_UID, `uid: at most ${MAX_UID}`).optional(),
     apiKey: z.string().regex(/^[A-Za-z0-9_-]{6,64}$/, 'apiKey: 6-64 chars of [A-Za-z0-9_-]'),
     secret: z.string().min(6).max(128),
     /**
@@ -46,6 +51,73 @@ interface Exposure {
   sellNotional: number;
 }
 
+/**
+ * How many closed orders' orderLinkIds an account keeps reserved (see LinkIds). Bybit says orderLinkIds are "always
+ * unique" but does not document whether a closed order's id may be reused (reference §5.4). A window by count, not
+ * by time: memory stays bounded whatever the order rate (≤ 100,000 ids of ≤ 36 chars, a few MB at worst per
+ * account), and it needs no clock. 100,000 is several hours of a busy bot's orders, far beyond any retry of a lost
+ * create (the idempotency use of 110072), and above the 25,000 closed orders per account the OrderStore keeps, so a
+ * released id never refers to an order the venue can still look up.
+ */
+export const CLOSED_LINK_ID_WINDOW = 100_000;
+
+/**
+ * The orderLinkIds an account may not use for a new order (110072): every id of an order that is still open — never
+ * released while the order is open — plus the ids of its last `window` closed orders, oldest released first. Memory:
+ * open ids (≤ 500 open orders per symbol) + `window`. Deterministic: the window counts closes, no clock is read.
+ */
+export class LinkIds {
+  private readonly open = new Set<string>();
+  private readonly closed = new Set<string>();
+  /** Closed ids in closing order; `head` is the oldest still reserved (a queue without shift()'s O(n)). */
+  private queue: string[] = [];
+  private head = 0;
+
+  constructor(readonly window: number = CLOSED_LINK_ID_WINDOW) {
+    if (!Number.isInteger(window) || window < 0) throw new Error(`closedLinkIdWindow must be a non-negative integer, got ${window}`);
+  }
+
+  has(id: string): boolean {
+    return this.open.has(id) || this.closed.has(id);
+  }
+
+  /** An order with this id was accepted and is open. */
+  add(id: string): void {
+    this.open.add(id);
+  }
+
+  /** The order with this id reached a final status: its id stays reserved until `window` later closes push it out. */
+  close(id: string): void {
+    if (!this.open.delete(id)) return;
+    if (this.window === 0) return;
+    this.closed.add(id);
+    this.queue.push(id);
+    if (this.queue.length - this.head > this.window) {
+      this.closed.delete(this.queue[this.head]!);
+      this.queue[this.head++] = '';
+      if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
+        this.queue = this.queue.slice(this.head);
+        this.head = 0;
+      }
+    }
+  }
+
+  /** Ids reserved now: open plus closed within the window. */
+  get size(): number {
+    return this.open.size + this.closed.size;
+  }
+
+  get openSize(): number {
+    return this.open.size;
+  }
+
+  /** Open ids first (in order of placing), then closed ones oldest first. */
+  *[Symbol.iterator](): IterableIterator<string> {
+    yield* this.open;
+    for (let i = this.head; i < this.queue.length; i++) yield this.queue[i]!;
+  }
+}
+
 /** Exact decimal text (≤ 8 decimals) to nano-USDT. */
 export function usdtToNano(text: string): number {
   const [int, frac = ''] = text.split('.');
@@ -68,11 +140,11 @@ export class Account {
   deposits: number;
   readonly positions = new Map<string, Position>();
   private readonly exposure = new Map<string, Exposure>();
-  /** Every orderLinkId this account ever used: Bybit requires them to be unique. */
-  readonly usedLinkIds = new Set<string>();
+  /** The orderLinkIds this account may not use again: those of its open orders and of its recently closed ones. */
+  readonly usedLinkIds: LinkIds;
   readonly createdTime: number;
 
-  constructor(uid: number, cfg: AccountConfig, now: number) {
+  constructor(uid: number, cfg: AccountConfig, now: number, closedLinkIdWindow = CLOSED_LINK_ID_WINDOW) {
     this.uid = uid;
     this.apiKey = cfg.apiKey;
     this.secret = cfg.secret;
@@ -86,6 +158,7 @@ export class Account {
     this.defaultLeverage = cfg.leverage;
     this.deposits = usdtToNano(cfg.balance);
     this.createdTime = now;
+    this.usedLinkIds = new LinkIds(closedLinkIdWindow);
   }
 
   position(symbol: string, now: number): Position {

@@ -7,10 +7,13 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Venue } from '../venue/venue.ts';
 import type { WsStats } from '../bybit-v5/ws/gateway.ts';
+import type { RestHttpStats } from '../bybit-v5/rest/http.ts';
 
 export interface VenueMetricsSources {
   readonly venue: Venue;
   readonly ws?: () => WsStats;
+  /** The REST app's `httpStats` (connections its deadlines and parser closed). */
+  readonly rest?: () => RestHttpStats;
 }
 
 export function createVenueMetrics(src: VenueMetricsSources): Registry {
@@ -94,6 +97,78 @@ export function createVenueMetrics(src: VenueMetricsSources): Registry {
       registers: [registry],
       collect() {
         for (const [reason, n] of Object.entries(ws().closes)) this.labels(reason).set(n);
+      },
+    });
+    // The WebSocket budgets (docs/websocket.md "Budgets").
+    new Gauge({
+      name: 'mmvenue_ws_buffered_bytes',
+      help: 'Outbound bytes buffered now across all open WebSocket connections (socket buffers + delayed frames)',
+      registers: [registry],
+      collect() {
+        this.set(ws().buffer.bytes);
+      },
+    });
+    new Gauge({
+      name: 'mmvenue_ws_buffered_budget_bytes',
+      help: 'Budget of outbound bytes buffered across all WebSocket connections (maxTotalBufferedBytes; +Inf = none)',
+      registers: [registry],
+      collect() {
+        this.set(ws().buffer.budget);
+      },
+    });
+    let budgetReported = 0;
+    new Counter({
+      name: 'mmvenue_ws_budget_closes_total',
+      help: 'WebSocket connections closed with 1013 because all connections together buffered more than the budget',
+      registers: [registry],
+      collect() {
+        const n = ws().buffer.closes;
+        if (n > budgetReported) this.inc(n - budgetReported);
+        budgetReported = n;
+      },
+    });
+    const refusalsReported = new Map<string, number>();
+    new Counter({
+      name: 'mmvenue_ws_subscribe_refusals_total',
+      help: 'WebSocket subscribe/unsubscribe requests refused by an args cap (perRequest, perConnection, chars)',
+      labelNames: ['cap'],
+      registers: [registry],
+      collect() {
+        for (const [cap, n] of Object.entries(ws().subscribeRefusals)) {
+          const d = n - (refusalsReported.get(cap) ?? 0);
+          this.labels(cap).inc(d > 0 ? d : 0);
+          refusalsReported.set(cap, n);
+        }
+      },
+    });
+  }
+  const rest = src.rest;
+  if (rest) {
+    const restReported = new Map<string, number>();
+    new Counter({
+      name: 'mmvenue_rest_closes_total',
+      help: 'REST connections the HTTP layer answered and closed (headers/body deadline 408, header overflow 431, malformed 400)',
+      labelNames: ['reason'],
+      registers: [registry],
+      collect() {
+        for (const [reason, n] of Object.entries(rest().closes)) {
+          const d = n - (restReported.get(reason) ?? 0);
+          this.labels(reason).inc(d > 0 ? d : 0);
+          restReported.set(reason, n);
+        }
+      },
+    });
+  }
+  // Every budget in force (docs/security.md), so a dashboard shows the limits next to what runs into them.
+  {
+    new Gauge({
+      name: 'mmvenue_budget',
+      help: 'Budgets in force: REST deadlines (ms) and sizes (bytes), WebSocket buffers, rates, caps and windows (docs/security.md)',
+      labelNames: ['budget'],
+      registers: [registry],
+      collect() {
+        const all = { ...rest?.().limits, ...ws?.().limits, venue_closed_link_ids_per_account: venue.closedLinkIdWindow };
+        for (const [name, v] of Object.entries(all)) this.labels(name).set(v);
       },
     });
   }

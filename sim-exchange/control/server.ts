@@ -6,6 +6,7 @@ import type { RateLimiter } from '../bybit-v5/rate-limit.ts';
 import { VenueError } from '../bybit-v5/errors.ts';
 import { price, qty, usdt, fracPrice, levelsJson, sideText } from '../bybit-v5/serialize.ts';
 import { avgEntryTicks, unrealised } from '../accounts/position.ts';
+import { AccountConfig, type AccountInput } from '../accounts/account.ts';
 import type { Execution } from '../accounts/ledger.ts';
 import { ControlError } from './errors.ts';
 import { seedStaticBook } from '../market/static-book.ts';
@@ -13,9 +14,10 @@ import { toSteps } from '../bybit-v5/decimal.ts';
 import type { Market } from '../market/market.ts';
 import type { RealtimeDriver } from '../market/driver.ts';
 import { RegimeName, ParamOverrides } from '../market/params.ts';
-import { writeReproBundle, ReproUnavailable, type ReproSource } from '../repro.ts';
+import { writeReproBundle, ReproNameError, ReproUnavailable, REPRO_NAME, type ReproSource } from '../repro.ts';
 import { createVenueMetrics } from './metrics.ts';
 import type { WsStats } from '../bybit-v5/ws/gateway.ts';
+import type { RestHttpStats } from '../bybit-v5/rest/http.ts';
 import { FaultSpecError, type FaultController } from '../faults/controller.ts';
 
 /** Fixed extra response delay per channel, in ms (benchmarks; faults come later). Read on every response. */
@@ -41,6 +43,8 @@ export interface ControlDeps {
   readonly market?: { readonly market: Market; readonly driver: RealtimeDriver } | undefined;
   /** WebSocket gateway statistics, for GET /metrics. */
   readonly wsStats?: (() => WsStats) | undefined;
+  /** The REST app's HTTP-layer closes (deadlines, oversized headers, malformed requests), for GET /metrics. */
+  readonly restStats?: (() => RestHttpStats) | undefined;
   /** Repro bundles (POST /repro): where they go, and what the running venue is made of. */
   readonly repro?: { readonly root: string; readonly source: () => ReproSource } | undefined;
   /** Venue faults (docs/faults.md); the /faults routes answer 404 without them. */
@@ -72,8 +76,18 @@ const SeedBook = z
   .strict();
 
 const ReproBody = z
-  .object({ name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, . _ - (1-64)').optional() })
+  .object({ name: z.string().regex(REPRO_NAME, 'letters, digits, . _ - (1-64), not dots only').optional() })
   .strict();
+
+/** A non-negative integer in a query string, as text (Number('abc') is NaN, and NaN compares false with everything). */
+const count = (max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,16}$/, 'a non-negative integer')
+    .transform(Number)
+    .pipe(z.number().int().min(0).max(max));
+const SinceQuery = z.object({ since: count(Number.MAX_SAFE_INTEGER).optional() }).strict();
+const DepthQuery = z.object({ depth: count(1000).pipe(z.number().min(1)).optional() }).strict();
 
 const RegimeBody = z
   .object({
@@ -146,17 +160,18 @@ export function createControlApp(deps: ControlDeps): FastifyInstance {
 
   app.get('/health', async () => ({ ok: true, time: venue.clock.now(), seed: venue.seed }));
 
-  const metrics = createVenueMetrics({ venue, ws: deps.wsStats });
+  const metrics = createVenueMetrics({ venue, ws: deps.wsStats, ...(deps.restStats ? { rest: deps.restStats } : {}) });
   app.get('/metrics', async (_req, reply) => {
     reply.header('content-type', metrics.contentType);
     return metrics.metrics();
   });
 
   app.post('/accounts', async (req, reply) => {
-    const body = req.body as { uid?: number; apiKey?: string } | undefined;
-    if (body?.apiKey && venue.accountByKey(body.apiKey)) throw new ControlError('CTRL_CONFLICT', `apiKey ${body.apiKey} exists`);
-    if (body?.uid !== undefined && venue.accounts.has(body.uid)) throw new ControlError('CTRL_CONFLICT', `uid ${body.uid} exists`);
-    const acct = venue.createAccount((body ?? {}) as never);
+    // Validated before anything is looked up or journalled: a refused body changes nothing.
+    const body = AccountConfig.parse(req.body ?? {});
+    if (venue.accountByKey(body.apiKey)) throw new ControlError('CTRL_CONFLICT', `apiKey ${body.apiKey} exists`);
+    if (body.uid !== undefined && venue.accounts.has(body.uid)) throw new ControlError('CTRL_CONFLICT', `uid ${body.uid} exists`);
+    const acct = venue.createAccount(req.body as AccountInput);
     void reply.code(201);
     return accountView(venue, acct.uid);
   });
@@ -165,11 +180,11 @@ export function createControlApp(deps: ControlDeps): FastifyInstance {
   app.get('/accounts/:uid', async (req) => accountView(venue, uidParam(req.params)));
   app.get('/accounts/:uid/ledger', async (req) => {
     const uid = uidParam(req.params);
-    const since = Number((req.query as { since?: string }).since ?? 0);
+    const since = SinceQuery.parse(req.query).since ?? 0;
     return { list: venue.ledger.of(uid).filter((e) => e.seq > since).map((e) => fillView(venue, e)) };
   });
   app.get('/ledger', async (req) => {
-    const since = Number((req.query as { since?: string }).since ?? 0);
+    const since = SinceQuery.parse(req.query).since ?? 0;
     return {
       dropped: venue.ledger.dropped,
       list: venue.ledger.entries().filter((e) => e.seq > since).map((e) => fillView(venue, e)),
@@ -178,7 +193,7 @@ export function createControlApp(deps: ControlDeps): FastifyInstance {
 
   app.get('/book/:symbol', async (req) => {
     const symbol = symbolParam(req.params);
-    const depth = Math.min(1000, Math.max(1, Number((req.query as { depth?: string }).depth ?? 50) || 50));
+    const depth = DepthQuery.parse(req.query).depth ?? 50;
     const inst = venue.instrument(symbol);
     const book = venue.book(symbol);
     const mid = venue.mid(symbol);
@@ -277,6 +292,7 @@ export function createControlApp(deps: ControlDeps): FastifyInstance {
       return { dir, files, seed: manifest.seed, command: manifest.command };
     } catch (err) {
       if (err instanceof ReproUnavailable) throw new ControlError('CTRL_CONFLICT', err.message);
+      if (err instanceof ReproNameError) throw new ControlError('CTRL_BAD_REQUEST', err.message);
       throw err;
     }
   });

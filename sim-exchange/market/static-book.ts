@@ -18,23 +18,37 @@ export interface StaticBookOptions {
 }
 
 /**
- * A static ladder of resting orders around a start price, so a bot has something to quote into until the background
- * market (issue 3) exists. Deterministic: no randomness, the same options give the same book.
+ * A static ladder of resting orders around a start price, so a bot has something to quote into. Deterministic: no
+ * randomness, the same options give the same book.
+ *
+ * All or nothing: when the venue refuses one order (margin, quantity limits), the orders placed before it are
+ * cancelled and the error is thrown, so a refused seed leaves no ladder behind. (The margin of a whole ladder is
+ * only known by placing it: checking each side alone would let through ladders the account cannot hold.)
  */
 export function seedStaticBook(venue: Venue, o: StaticBookOptions): number {
   const bestBid = o.midTicks - Math.floor(o.spreadTicks / 2);
   const bestAsk = bestBid + Math.max(1, o.spreadTicks);
-  let placed = 0;
-  for (let i = 0; i < o.levels; i++) {
-    const qty = Math.round(o.qtyLots * (1 + i * o.depthGrowth));
-    const bid = bestBid - i * o.stepTicks;
-    const ask = bestAsk + i * o.stepTicks;
-    if (bid > 0) {
-      venue.place(o.uid, { symbol: o.symbol, side: 1, orderType: 'Limit', timeInForce: 'PostOnly', price: bid, qty, signedAt: venue.clock.now() });
-      placed++;
+  const placed: string[] = [];
+  const place = (side: 1 | -1, price: number, qty: number) => {
+    const rec = venue.place(o.uid, { symbol: o.symbol, side, orderType: 'Limit', timeInForce: 'PostOnly', price, qty, signedAt: venue.clock.now() });
+    placed.push(rec.orderId);
+  };
+  try {
+    for (let i = 0; i < o.levels; i++) {
+      const qty = Math.round(o.qtyLots * (1 + i * o.depthGrowth));
+      const bid = bestBid - i * o.stepTicks;
+      if (bid > 0) place(1, bid, qty);
+      place(-1, bestAsk + i * o.stepTicks, qty);
     }
-    venue.place(o.uid, { symbol: o.symbol, side: -1, orderType: 'Limit', timeInForce: 'PostOnly', price: ask, qty, signedAt: venue.clock.now() });
-    placed++;
+  } catch (err) {
+    for (const orderId of placed) {
+      try {
+        venue.cancel(o.uid, { symbol: o.symbol, orderId });
+      } catch {
+        // Already gone (a PostOnly that would have crossed is cancelled by the venue itself).
+      }
+    }
+    throw err;
   }
-  return placed;
+  return placed.length;
 }

@@ -83,7 +83,8 @@ export class OrderStore {
     if (h.length > cap * 1.25) {
       for (const old of h.splice(0, h.length - cap)) {
         this.byId.delete(old.orderId);
-        if (old.orderLinkId) this.byLink.delete(linkKey(old.uid, old.orderLinkId));
+        // Only if the id still names this order: a closed orderLinkId may have been reused by a newer order since.
+        if (old.orderLinkId && this.byLink.get(linkKey(old.uid, old.orderLinkId)) === old) this.byLink.delete(linkKey(old.uid, old.orderLinkId));
       }
     }
   }

@@ -1,6 +1,6 @@
 import type { Side, OrderKind, TimeInForce, SmpPolicy, EngineEvent, RejectReason, CancelReason, MatchingEngine } from '../engine/types.ts';
 import { OrderBook } from '../engine/order-book.ts';
-import { Account, AccountConfig, type AccountInput } from '../accounts/account.ts';
+import { Account, AccountConfig, CLOSED_LINK_ID_WINDOW, type AccountInput } from '../accounts/account.ts';
 import { applyFill } from '../accounts/position.ts';
 import { Ledger, type Execution } from '../accounts/ledger.ts';
 import { makeInstrument, type Instrument, type InstrumentConfig } from '../instruments.ts';
@@ -68,6 +68,13 @@ export interface VenueOptions {
   /** Self-trade policy when an order does not choose one (Bybit's smpType None). */
   readonly smpDefault?: SmpPolicy;
   readonly ledgerCap?: number;
+  /**
+   * Closed orders whose orderLinkId an account keeps reserved (accounts/account.ts LinkIds); default
+   * CLOSED_LINK_ID_WINDOW. Not journaled: a replay uses the default. Below 25,000 (the most closed orders the
+   * OrderStore keeps per account) an id can be reused while its old order is still in the store; lookups by
+   * orderLinkId then find the newest order, and trimming the old one leaves the new one's entry alone.
+   */
+  readonly closedLinkIdWindow?: number;
 }
 
 export const MAX_OPEN_ORDERS_PER_SYMBOL = 500;
@@ -86,7 +93,8 @@ const CANCEL_TEXT: Record<CancelReason, { rejectReason: string; cancelType: stri
 function rejectError(r: RejectReason, inst: Instrument): VenueError {
   switch (r) {
     case 'qty_below_min': return new VenueError('PARAMS', `The number of contracts below min limit allowed (minOrderQty ${inst.config.minOrderQty})`);
-    case 'qty_above_max': return new VenueError('PARAMS', `The number of contracts exceeds maximum limit allowed (maxOrderQty ${inst.config.maxOrderQty}, maxMktOrderQty ${inst.config.maxMktOrderQty})`);
+    // Bybit's own text, as seen in a batch answer (reference §3.2).
+    case 'qty_above_max': return new VenueError('PARAMS', undefined, 'The number of contracts exceeds maximum limit allowed: too large');
     case 'qty_invalid': return new VenueError('PARAMS', 'qty err');
     case 'price_invalid': return new VenueError('PARAMS', 'price err');
     case 'price_out_of_range': return new VenueError('PRICE_RANGE', `price must be within ${inst.config.minPrice}..${inst.config.maxPrice}`);
@@ -96,6 +104,35 @@ function rejectError(r: RejectReason, inst: Instrument): VenueError {
     case 'unknown_order': return new VenueError('ORDER_NOT_FOUND');
     case 'duplicate_id': return new VenueError('SERVER', 'duplicate engine id');
   }
+}
+
+/** Order qty within the instrument's limits (10001); `max` is maxOrderQty, or maxMktOrderQty for a Market order. */
+function checkQty(inst: Instrument, qty: number, max: number): void {
+  if (!Number.isSafeInteger(qty) || qty <= 0) throw rejectError('qty_invalid', inst);
+  if (qty < inst.spec.minQtyLots) throw rejectError('qty_below_min', inst);
+  if (qty > max) throw rejectError('qty_above_max', inst);
+}
+
+/** A limit price within minPrice..maxPrice (110003). */
+function checkPrice(inst: Instrument, price: number): void {
+  if (!Number.isSafeInteger(price) || price <= 0) throw rejectError('price_invalid', inst);
+  if (price < inst.spec.minPriceTicks || price > inst.spec.maxPriceTicks) throw rejectError('price_out_of_range', inst);
+}
+
+/**
+ * The price band (linear 110003): a Buy above, or a Sell below, the reference (the mark) by more than
+ * priceLimitRatio is refused; passive prices far away are fine. No reference (empty book, no trade yet): no band.
+ */
+function checkBand(inst: Instrument, side: Side, price: number, reference: number | undefined): void {
+  if (reference === undefined) return;
+  const r = inst.priceLimitRatio;
+  if ((side === 1 && price > reference * (1 + r)) || (side === -1 && price < reference * (1 - r))) {
+    throw new VenueError('PRICE_RANGE', `price is more than ${r * 100}% through the mark`);
+  }
+}
+
+function checkNotional(inst: Instrument, price: number, qty: number): void {
+  if (price * qty < inst.spec.minNotional) throw rejectError('notional_below_min', inst);
 }
 
 /**
@@ -186,6 +223,8 @@ export class Venue {
   private commandListeners = 0;
   private readonly dcpWindows = new Map<number, number>();
   private readonly smpDefault: SmpPolicy;
+  /** Closed orders whose orderLinkId each account keeps reserved (VenueOptions.closedLinkIdWindow). */
+  readonly closedLinkIdWindow: number;
   private ids: IdSource;
   private nextEngineId = 1;
   private execSeq = 0;
@@ -198,6 +237,7 @@ export class Venue {
     this.clock = opts.clock;
     this.seed = opts.seed;
     this.smpDefault = opts.smpDefault ?? 'CancelTaker';
+    this.closedLinkIdWindow = opts.closedLinkIdWindow ?? CLOSED_LINK_ID_WINDOW;
     this.ledger = new Ledger(opts.ledgerCap);
     this.ids = new IdSource(new Rng(opts.seed).fork('venue-ids'));
     for (const cfg of opts.instruments) {
@@ -245,13 +285,14 @@ export class Venue {
 
   createAccount(input: AccountInput): Account {
     const now = this.clock.now();
-    if (this.commandListeners > 0) this.command({ cmd: 'createAccount', at: now, input: { ...input, secret: REDACTED_SECRET } });
+    // Every check before the journal and the uid counter: a refused account leaves no trace.
     const cfg = AccountConfig.parse(input);
-    const uid = cfg.uid ?? this.nextUid++;
+    const uid = cfg.uid ?? this.nextUid;
     if (this.accounts.has(uid)) throw new Error(`uid ${uid} already exists`);
     if (this.byKey.has(cfg.apiKey)) throw new Error(`apiKey ${cfg.apiKey} already exists`);
+    if (this.commandListeners > 0) this.command({ cmd: 'createAccount', at: now, input: { ...input, secret: REDACTED_SECRET } });
     if (uid >= this.nextUid) this.nextUid = uid + 1;
-    const acct = new Account(uid, cfg, now);
+    const acct = new Account(uid, cfg, now, this.closedLinkIdWindow);
     this.accounts.set(uid, acct);
     this.byKey.set(acct.apiKey, acct);
     return acct;
@@ -336,6 +377,13 @@ export class Venue {
 
   // ---------------------------------------------------------------- commands
 
+  /**
+   * Checks, in this order (docs/errors.md "Order checks"); the first that fails answers and nothing changes:
+   * orderLinkId unused (110072) → open orders < 500 (110020) → instrument limits: qty within min/max (Market:
+   * maxMktOrderQty) (10001), Limit price within minPrice..maxPrice (110003) → price band (110003) → reduce-only
+   * (110017, qty capped at the position) → min notional (110094) → margin (110007). Tick and qty-step multiples are
+   * checked by the wire layer (params.ts, 10001) before the venue sees the request.
+   */
   place(uid: number, req: PlaceRequest): OrderRecord {
     // One clock read per command: the journal records this time, and a replay on a ManualClock must see the same.
     const now = this.clock.now();
@@ -351,17 +399,14 @@ export class Venue {
     const reference = this.mark(req.symbol);
     let price: number;
     if (req.orderType === 'Market') {
+      checkQty(inst, req.qty, inst.spec.maxMktQtyLots);
       price = this.marketBound(inst, req.side, req.side === 1 ? ask : bid, reference);
     } else {
       if (req.price === undefined) throw new VenueError('PARAMS', 'price is required for Limit orders');
       price = req.price;
-      // Aggressive limits beyond the price band are refused (linear 110003); passive ones far away are fine.
-      if (reference !== undefined) {
-        const r = inst.priceLimitRatio;
-        if ((req.side === 1 && price > reference * (1 + r)) || (req.side === -1 && price < reference * (1 - r))) {
-          throw new VenueError('PRICE_RANGE', `price is more than ${r * 100}% through the mark`);
-        }
-      }
+      checkQty(inst, req.qty, inst.spec.maxQtyLots);
+      checkPrice(inst, price);
+      checkBand(inst, req.side, price, reference);
     }
 
     let qty = req.qty;
@@ -370,7 +415,9 @@ export class Venue {
       const size = acct.positions.get(req.symbol)?.size ?? 0;
       if (size === 0 || Math.sign(size) === req.side) throw new VenueError('REDUCE_ONLY');
       qty = Math.min(qty, Math.abs(size));
-    } else if (req.orderType === 'Limit' || (req.side === 1 ? ask : bid) !== undefined) {
+    }
+    if (req.orderType === 'Limit') checkNotional(inst, price, qty);
+    if (!reduceOnly && (req.orderType === 'Limit' || (req.side === 1 ? ask : bid) !== undefined)) {
       // A Market order facing an empty side cannot fill (it is cancelled as IOC), so it needs no margin.
       const notional = price * qty * inst.cashPerTickLot;
       // Beyond 2^53 nano-USDT (~90M USDT) cash is no longer exact; no account in the bench can carry such an order.
@@ -406,27 +453,42 @@ export class Venue {
     return rec;
   }
 
+  /**
+   * The same price and size checks as a create, on the order as it would be after the amend (price and qty, given or
+   * kept), so an amend can never reach a price a create could not. In this order; the first that fails answers and
+   * nothing changes (the order keeps its price, qty and queue place): order known (110001) and open (110008) → some
+   * change (10001) → qty within min/maxOrderQty (10001) → price within minPrice..maxPrice (110003) → price band
+   * (110003), against the mark without this order's own quote (as if it were cancelled and created afresh) → qty
+   * above the filled qty (110064) → min notional (110094) → margin (110007).
+   */
   amend(uid: number, req: AmendRequest): OrderRecord {
     const now = this.clock.now();
     if (this.commandListeners > 0) this.command({ cmd: 'amend', at: now, uid, req });
     const inst = this.instrument(req.symbol);
     const book = this.books.get(req.symbol)!;
     const rec = this.openOrder(uid, req);
-    if (req.price === undefined && req.qty === undefined) throw new VenueError('AMEND_NO_CHANGE');
+    const newPrice = req.price ?? rec.price;
+    const newQty = req.qty ?? rec.qty;
+    if ((req.price === undefined && req.qty === undefined) || (newPrice === rec.price && newQty === rec.qty)) throw new VenueError('AMEND_NO_CHANGE');
+    checkQty(inst, newQty, inst.spec.maxQtyLots);
+    checkPrice(inst, newPrice);
+    checkBand(inst, rec.side, newPrice, this.markWithout(rec, book));
+    if (newQty <= rec.filled) throw new VenueError('AMEND_QTY');
+    checkNotional(inst, newPrice, newQty);
     const bid = book.bestBid();
     const ask = book.bestAsk();
     const events = this.events;
     events.length = 0;
     // The exposure of the order is taken out first so a margin check sees the book without it.
     const leaves = rec.qty - rec.filled;
-    const newPrice = req.price ?? rec.price;
-    const newLeaves = (req.qty ?? rec.qty) - rec.filled;
-    if (!rec.reduceOnly && newLeaves > 0 && newPrice * newLeaves > rec.price * leaves) {
+    const newLeaves = newQty - rec.filled;
+    if (!rec.reduceOnly && newPrice * newLeaves > rec.price * leaves) {
+      const notional = newPrice * newLeaves * inst.cashPerTickLot;
       const acct = this.account(uid);
       acct.expose(rec.symbol, rec.side, -leaves, -rec.price * leaves * inst.cashPerTickLot);
-      const m = this.marginOf(uid, { symbol: rec.symbol, side: rec.side, qty: newLeaves, notional: newPrice * newLeaves * inst.cashPerTickLot });
+      const m = this.marginOf(uid, { symbol: rec.symbol, side: rec.side, qty: newLeaves, notional });
       acct.expose(rec.symbol, rec.side, leaves, rec.price * leaves * inst.cashPerTickLot);
-      if (m.available < 0) throw new VenueError('INSUFFICIENT_AB');
+      if (!Number.isSafeInteger(notional) || m.available < 0) throw new VenueError('INSUFFICIENT_AB');
     }
     const rejected = book.amend({ id: rec.engineId, price: req.price, qty: req.qty }, events);
     if (rejected) throw rejectError(rejected, inst);
@@ -492,6 +554,22 @@ export class Venue {
     return rec;
   }
 
+  /**
+   * The mark as a fresh order would see it if `rec` were not on the book: the mid without its quote, else the last
+   * trade. Only differs from mark() when `rec` is alone at the best price of its side.
+   */
+  private markWithout(rec: OrderRecord, book: OrderBook): number | undefined {
+    let bid = book.bestBid();
+    let ask = book.bestAsk();
+    const leaves = rec.qty - rec.filled;
+    if (book.getOrder(rec.engineId) !== undefined && rec.price === (rec.side === 1 ? bid : ask) && book.levelQty(rec.side, rec.price) === leaves) {
+      const next = book.depth(rec.side, 2)[1]?.[0];
+      if (rec.side === 1) bid = next;
+      else ask = next;
+    }
+    return bid !== undefined && ask !== undefined ? (bid + ask) / 2 : this.tape(rec.symbol).last?.price;
+  }
+
   /** Worst price a market order may trade at: the touch moved by the price band, else the reference, else the limit. */
   private marketBound(inst: Instrument, side: Side, touch: number | undefined, reference: number | undefined): number {
     const base = touch ?? reference;
@@ -548,7 +626,9 @@ export class Venue {
           rec.rejectReason = text.rejectReason;
           rec.cancelType = ev.reason === 'external' ? ctx.cancelType : text.cancelType;
           rec.updatedTime = ctx.now;
-          this.orders.close(rec, this.accounts.get(rec.uid)!.history);
+          const owner = this.accounts.get(rec.uid)!;
+          this.orders.close(rec, owner.history);
+          if (rec.orderLinkId) owner.usedLinkIds.close(rec.orderLinkId);
           ctx.changes.order(rec);
           break;
         }
@@ -592,6 +672,7 @@ export class Venue {
       if (leaves === 0) {
         this.resting.delete(rec);
         this.orders.close(rec, acct.history);
+        if (rec.orderLinkId) acct.usedLinkIds.close(rec.orderLinkId);
       }
     }
     tape.record(trade, inst.cashPerTickLot);

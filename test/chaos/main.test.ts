@@ -12,7 +12,7 @@ describe('chaos/main.ts', () => {
     const dir = mkdtempSync(join(tmpdir(), 'chaos-'));
     const config = join(dir, 'proxies.json');
     writeFileSync(config, JSON.stringify([{ name: 'from-config', listen: '127.0.0.1:0', upstream: 'localhost:1' }]));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'chaos/main.ts', '--port', '0', '--seed', '3', '--config', config], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'chaos/main.ts', '--port', '0', '--seed', '3', '--config', config, '--request-deadline-ms', '5000'], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];

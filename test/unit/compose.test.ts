@@ -41,9 +41,18 @@ interface Service {
   ports?: string[];
 }
 
-/** Compose's `${VAR:-default}` / `${VAR-default}` / `$$` with the defaults only, so the checks do not depend on the caller's env. */
+/** A control token for the checks: compose requires MMBENCH_CONTROL_TOKEN and has no default for it. */
+const TEST_TOKEN = 'compose-test-token-0123456789';
+const REQUIRED_VALUES: Record<string, string> = { MMBENCH_CONTROL_TOKEN: TEST_TOKEN };
+
+/**
+ * Compose's `${VAR:-default}` / `${VAR-default}` / `${VAR:?error}` / `$$` with the defaults only (a required variable
+ * takes REQUIRED_VALUES), so the checks do not depend on the caller's env.
+ */
 function interpolate(s: string): string {
-  return s.replace(/\$\$|\$\{(\w+)(?::?-([^}]*))?\}/g, (m, _name: string | undefined, def: string | undefined) => (m === '$$' ? '$' : (def ?? '')));
+  return s.replace(/\$\$|\$\{(\w+)(?:(:?-)([^}]*)|:\?[^}]*)?\}/g, (m, name: string | undefined, dash: string | undefined, def: string | undefined) =>
+    m === '$$' ? '$' : dash !== undefined ? (def ?? '') : (REQUIRED_VALUES[name!] ?? ''),
+  );
 }
 
 function readText(rel: string): string {
@@ -115,7 +124,7 @@ const portOf = (hostPort: string): number => Number(hostPort.slice(hostPort.last
 
 describe('docker-compose.yml', () => {
   it('validates with docker-compose config -q', () => {
-    const r = spawnSync('docker-compose', ['-f', COMPOSE_FILE, 'config', '-q'], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync('docker-compose', ['-f', COMPOSE_FILE, 'config', '-q'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...REQUIRED_VALUES } });
     if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
       throw new Error(
         'docker-compose is not installed, so docker-compose.yml cannot be validated. Install Debian\'s (no Docker engine needed): ' +
@@ -184,12 +193,21 @@ describe('docker-compose.yml', () => {
     expect(ports.size, 'one port per proxy').toBe(populate.length);
   });
 
-  it('runs the venue on all interfaces with fixed ports and a control token from an env var with a default', () => {
-    const raw = (venue.command as string[]).map(String);
+  it('runs the venue on all interfaces with fixed ports and a control token the user must set, from the environment', () => {
     const argv = command(venue);
     expect(flag(argv, '--host')).toBe('0.0.0.0');
     expect(Number(flag(argv, '--control-port'))).toBeGreaterThan(0);
-    expect(flag(raw, '--token'), '--token ${VAR:-default}').toMatch(/^\$\{\w+:-[^}]+\}$/);
+    expect(argv, 'the token stays out of argv (ps shows argv)').not.toContain('--token');
+    const raw = venue.environment as Record<string, string>;
+    expect(raw['MMBENCH_CONTROL_TOKEN'], 'required: ${MMBENCH_CONTROL_TOKEN:?message}, no default').toMatch(/^\$\{MMBENCH_CONTROL_TOKEN:\?[^}]+\}$/);
+  });
+
+  it('refuses to configure without MMBENCH_CONTROL_TOKEN, naming it', () => {
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'MMBENCH_CONTROL_TOKEN'));
+    const r = spawnSync('docker-compose', ['-f', COMPOSE_FILE, 'config', '-q'], { cwd: ROOT, encoding: 'utf8', env: clean });
+    if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') throw new Error('docker-compose is not installed (see the test above)');
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('MMBENCH_CONTROL_TOKEN');
   });
 
   it('puts the bot behind the proxies: env URLs and its config point at toxiproxy:<proxy port>', () => {
@@ -224,7 +242,7 @@ describe('docker-compose.yml', () => {
     const cfgFile = mountSource(prom, '/etc/prometheus/prometheus.yml');
     expect(cfgFile).toBe('docker/prometheus.yml');
     const cfg = parseYaml(readText('docker/prometheus.yml')) as {
-      scrape_configs: { job_name: string; metrics_path?: string; authorization?: { type: string; credentials: string }; static_configs: { targets: string[] }[] }[];
+      scrape_configs: { job_name: string; metrics_path?: string; authorization?: { type: string; credentials_file: string }; static_configs: { targets: string[] }[] }[];
     };
     const botCfg = loadConfigFile(join(ROOT, 'docker/bot.yaml'), env(bot));
     const venueArgv = command(venue);
@@ -242,11 +260,17 @@ describe('docker-compose.yml', () => {
       const [host, port] = [t.slice(0, t.lastIndexOf(':')), portOf(t)];
       expect(Object.keys(listens), `${job}: target ${t} names a compose service`).toContain(host);
       expect(listens[host], `${job}: ${host} listens on ${port}`).toContain(port);
-      // The venue's metrics are on its control plane, behind the bearer token compose gives it by default.
+      // The venue's metrics are on its control plane, behind its bearer token: Prometheus's entrypoint writes the
+      // token from the environment into the file the scrape reads.
       if (host === venueName) {
         expect(port, `${job}: venue metrics are on the control port`).toBe(Number(flag(venueArgv, '--control-port')));
         const auth = cfg.scrape_configs.find((j) => j.job_name === job)!.authorization;
-        expect(auth, `${job}: bearer auth with the default control token`).toEqual({ type: 'Bearer', credentials: 'mmbench-dev-token' });
+        expect(auth?.type).toBe('Bearer');
+        const file = auth!.credentials_file;
+        const entry = ((prom as Service & { entrypoint?: string[] }).entrypoint ?? []).map(String).join(' ');
+        expect(entry, `prometheus entrypoint writes the token to ${file}`).toContain(`"$$MMBENCH_CONTROL_TOKEN" > ${file}`);
+        expect(entry, 'then runs prometheus with the mounted config').toContain('exec /bin/prometheus --config.file=/etc/prometheus/prometheus.yml');
+        expect(env(prom)['MMBENCH_CONTROL_TOKEN']).toBe(TEST_TOKEN);
       }
     }
     expect(targets.map((x) => x.t)).toContain(`${venueName}:${Number(flag(venueArgv, '--control-port'))}`);

@@ -19,7 +19,12 @@ export const bandwidth: ToxicSpec<BandwidthAttrs> = {
   goStruct: 'BandwidthToxic',
   fields: { rate: 'int64' },
   bufferSize: 1,
-  check: (a) => (a.rate < 0 ? 'bandwidth rate must not be negative' : undefined),
+  check(a) {
+    if (a.rate < 0n) return 'bandwidth rate must not be negative';
+    // Go computes rate*100 in int64: beyond this it wraps and the toxic panics on a negative slice bound (or stalls).
+    if (a.rate * 100n > 2n ** 63n - 1n) return 'bandwidth rate must be at most 92233720368547758';
+    return undefined;
+  },
   async pipe(s, a) {
     let due = performance.now();
     for (;;) {

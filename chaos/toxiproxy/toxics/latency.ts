@@ -16,6 +16,8 @@ export const latency: ToxicSpec<LatencyAttrs> = {
   goStruct: 'LatencyToxic',
   fields: { latency: 'int64', jitter: 'int64' },
   bufferSize: 1024,
+  // Go draws rand.Int63n(jitter*2): from 2^62 on the product wraps to <= 0 and Int63n panics, killing the server.
+  check: (a) => (a.jitter >= 2n ** 62n ? 'latency jitter must be below 4611686018427387904 (2^62)' : undefined),
   async pipe(s, a) {
     for (;;) {
       const c = await s.recv();

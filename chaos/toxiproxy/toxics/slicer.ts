@@ -42,8 +42,8 @@ export const slicer: ToxicSpec<SlicerAttrs> = {
   fields: { average_size: 'int', size_variation: 'int', delay: 'int' },
   bufferSize: 1,
   check(a) {
-    if (a.average_size < 1) return 'slicer average_size must be at least 1';
-    if (a.size_variation < 0) return 'slicer size_variation must not be negative';
+    if (a.average_size < 1n) return 'slicer average_size must be at least 1';
+    if (a.size_variation < 0n) return 'slicer size_variation must not be negative';
     if (a.size_variation > a.average_size) return 'slicer size_variation must not exceed average_size';
     return undefined;
   },

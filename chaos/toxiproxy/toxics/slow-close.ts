@@ -8,7 +8,7 @@ export interface SlowCloseAttrs extends Record<string, number> {
 /** Data passes unchanged; the close that follows EOF is held back `delay` ms. An interrupt ends the wait, not the link. */
 export const slowClose: ToxicSpec<SlowCloseAttrs> = {
   type: 'slow_close',
-  goStruct: 'SlowCloserToxic',
+  goStruct: 'SlowCloseToxic',
   fields: { delay: 'int64' },
   bufferSize: 1,
   async pipe(s, a) {

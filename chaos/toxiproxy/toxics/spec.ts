@@ -21,7 +21,10 @@ export interface ToxicSpec<A extends Record<string, number> = Record<string, num
   readonly closesOnRemove?: boolean;
   /** Connections accepted while this toxic is in the chain get SO_LINGER=0 (reset_peer: close sends RST). */
   readonly lingerZero?: boolean;
-  /** Inputs the real server accepts and then crashes or hangs on: a message here makes the API answer 400. */
-  check?(a: A): string | undefined;
+  /**
+   * Inputs the real server accepts and then crashes or hangs on: a message here makes the API answer 400. Gets the
+   * exact decoded integers (Go's int64), so a limit such as `rate * 100 <= 2^63-1` is checked exactly.
+   */
+  check?(a: { readonly [K in keyof A]: bigint }): string | undefined;
   pipe(s: Stub, a: A): Promise<void>;
 }

@@ -2,21 +2,24 @@
  * The REST plumbing every Bybit V5 route uses: a fastify app whose every answer — success, business error, 404, 413,
  * malformed JSON, unexpected exception — is the V5 envelope with Bybit's headers (shared/reference/bybit-v5.md
  * §1, §2, §4), signatures checked over the raw query string / body, and the per-UID rate limit applied before the
- * handler runs.
+ * handler runs. Errors Node's HTTP parser raises before fastify sees a request (headers too large, malformed HTTP,
+ * the headers and request deadlines) are written to the socket as the same envelope (`clientError`).
  *
  * Hot path: one closure per route (made at registration, none per request), the query parsed once by the router's
  * querystring parser (which also keeps the raw string for the signature), the body parsed once by the content-type
  * parser (which keeps the raw text), the envelope built as one string. No zod, no per-request logging.
  */
 import { randomBytes } from 'node:crypto';
+import { STATUS_CODES, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
   type FastifyError,
+  type FastifyHttpOptions,
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
-  type FastifyServerOptions,
 } from 'fastify';
 import type { Clock } from '../../clock.ts';
 import { verifyRest, type ApiKeyRecord, type KeyStore, type RestAuth } from '../auth.ts';
@@ -85,7 +88,46 @@ export type RestJournalEvent = {
   at: number;
 };
 
-export interface RestOptions {
+/**
+ * Time and size budgets of the HTTP layer (docs/security.md "HTTP budgets"). A request that overruns one is answered
+ * with the venue envelope written straight to the socket, and its connection is closed.
+ */
+export interface HttpBudgets {
+  /**
+   * The request line and headers must arrive within this many ms of the request's first byte (of the connection, for
+   * a fresh one that sends nothing); else 408 / retCode 10016 and the connection is closed. Default 10 s; capped at
+   * `requestDeadlineMs` (0 = the request deadline only). Node's `headersTimeout`.
+   */
+  headersDeadlineMs?: number;
+  /**
+   * The whole request — headers and body — must arrive within this many ms of its first byte; else 408 / retCode
+   * 10016 and the connection is closed (a body promised by Content-Length and not sent). Only receiving counts: a
+   * slow answer (delayMs, fault latency) is not cut. Default 30 s; 0 = no deadline. Node's / fastify's `requestTimeout`.
+   */
+  requestDeadlineMs?: number;
+  /** An idle keep-alive connection is closed after this many ms. Default 72 s (fastify's); must be >= 1. */
+  keepAliveMs?: number;
+  /** Most bytes of request line (URL included) plus headers; over it: 431 / retCode 10001. Default 16 KiB (Node's). */
+  headerLimit?: number;
+}
+
+/** Connections the HTTP layer answered and closed itself, by reason, since the app was made (`RestApp.httpStats`). */
+export interface RestHttpStats {
+  readonly closes: {
+    /** The headers deadline passed (slow or no headers). */
+    readonly headers_deadline: number;
+    /** The request deadline passed after the headers were in (a slow or missing body). */
+    readonly body_deadline: number;
+    /** Request line plus headers over `headerLimit` (431). */
+    readonly header_overflow: number;
+    /** Anything else the HTTP parser refused (400; 413 for chunk extensions). */
+    readonly malformed: number;
+  };
+  /** The budgets in force, by name (docs/security.md): what /metrics shows as mmvenue_budget{budget}. */
+  readonly limits: Readonly<Record<string, number>>;
+}
+
+export interface RestOptions extends HttpBudgets {
   keys: KeyStore;
   clock: Clock;
   /** Per-UID per-endpoint limiter of private routes (keyed by route path). */
@@ -149,10 +191,16 @@ export interface RestApp {
     handler: PrivateHandler,
     opts?: { write?: boolean; units?: (body: Readonly<Record<string, unknown>>) => number },
   ): void;
+  /** Connections closed by the HTTP layer's budgets (for Prometheus: control/metrics.ts). */
+  httpStats(): RestHttpStats;
 }
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
 export const DEFAULT_PUBLIC_LIMIT = 120;
+export const DEFAULT_HEADERS_DEADLINE_MS = 10_000;
+export const DEFAULT_REQUEST_DEADLINE_MS = 30_000;
+export const DEFAULT_KEEP_ALIVE_MS = 72_000;
+export const DEFAULT_HEADER_LIMIT = 16 * 1024;
 const CONTENT_TYPE = 'application/json; charset=utf-8';
 /** Cap on the units one request may be charged (a batch beyond any limit is charged the limit anyway). */
 const MAX_UNITS = 1_000_000;
@@ -311,6 +359,26 @@ function urlPath(req: FastifyRequest): string {
   return i < 0 ? url : url.slice(0, i);
 }
 
+function budget(name: string, v: number | undefined, dflt: number, min = 0): number {
+  if (v === undefined) return dflt;
+  if (!Number.isSafeInteger(v) || v < min) throw new RangeError(`${name} must be an integer >= ${min}, got ${v}`);
+  return v;
+}
+
+/**
+ * How often Node checks the deadlines (its default, 30 s, would let a 10 s deadline fire anywhere in 10–40 s): a
+ * quarter of the shortest one, between 10 ms and 1 s. The check is one pass over the connections still receiving.
+ */
+function checkInterval(headersMs: number, requestMs: number): number {
+  const shortest = Math.min(headersMs > 0 ? headersMs : Infinity, requestMs > 0 ? requestMs : Infinity);
+  return shortest === Infinity ? 30_000 : Math.max(10, Math.min(1000, Math.floor(shortest / 4)));
+}
+
+/** The in-flight response Node keeps on a socket (set from the headers of a request until its answer is done). */
+interface HttpSocket extends Socket {
+  _httpMessage?: { headersSent: boolean; req?: { url?: string } } | null;
+}
+
 class PublicCtx implements RestContext {
   constructor(
     readonly now: number,
@@ -342,13 +410,37 @@ export function createRestApp(opts: RestOptions): RestApp {
   const publicLimiter = new RateLimiter({}, opts.publicLimit ?? DEFAULT_PUBLIC_LIMIT);
   const tracePrefix = randomBytes(6).toString('hex');
   let traceSeq = 0;
+  const requestDeadline = budget('requestDeadlineMs', opts.requestDeadlineMs, DEFAULT_REQUEST_DEADLINE_MS);
+  let headersDeadline = budget('headersDeadlineMs', opts.headersDeadlineMs, DEFAULT_HEADERS_DEADLINE_MS);
+  if (requestDeadline > 0 && (headersDeadline === 0 || headersDeadline > requestDeadline)) headersDeadline = requestDeadline;
+  const keepAlive = budget('keepAliveMs', opts.keepAliveMs, DEFAULT_KEEP_ALIVE_MS, 1);
+  const headerLimit = budget('headerLimit', opts.headerLimit, DEFAULT_HEADER_LIMIT, 1);
+  const closes = { headers_deadline: 0, body_deadline: 0, header_overflow: 0, malformed: 0 };
+  const limits = {
+    rest_headers_deadline_ms: headersDeadline,
+    rest_request_deadline_ms: requestDeadline,
+    rest_keep_alive_ms: keepAlive,
+    rest_header_bytes: headerLimit,
+    rest_body_bytes: bodyLimit,
+  };
 
-  const fastifyOpts: FastifyServerOptions = {
+  const fastifyOpts: FastifyHttpOptions<Server> = {
     bodyLimit,
     exposeHeadRoutes: false,
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { querystringParser: parseQuery },
     frameworkErrors: onFrameworkError,
+    requestTimeout: requestDeadline,
+    keepAliveTimeout: keepAlive,
+    http: {
+      headersTimeout: headersDeadline,
+      requestTimeout: requestDeadline,
+      connectionsCheckingInterval: checkInterval(headersDeadline, requestDeadline),
+      maxHeaderSize: headerLimit,
+      // Bybit's clients always send Host; without this Node answers an HTTP/1.1 request lacking it with a bare 400.
+      requireHostHeader: false,
+    },
+    clientErrorHandler: onClientError,
   };
   if (opts.logger === false) fastifyOpts.logger = false;
   else if (opts.logger === undefined) fastifyOpts.logger = { level: 'warn' };
@@ -357,6 +449,8 @@ export function createRestApp(opts: RestOptions): RestApp {
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit }, parseBody);
+  // An unknown `Expect:` would get Node's bare 417; the request is served as if the header were absent.
+  app.server.on('checkExpectation', (req, res) => app.server.emit('request', req, res));
 
   /** Writes the headers and the payload (after the configured delay). */
   function send(
@@ -609,10 +703,58 @@ export function createRestApp(opts: RestOptions): RestApp {
     } else ve = toVenueError(err, req);
     const path = req.routeOptions?.url ?? urlPath(req);
     if (onRequest !== undefined) journal(req, path, rawQueryOf(req), undefined, now);
+    // The connection is gone (the client left mid-body, or the request deadline cut it and answered): nothing to send.
+    if (req.raw.socket?.destroyed === true) return;
     sendPublicError(req, rep, path, ve, now);
   }
 
   app.setErrorHandler(onFrameworkError);
+
+  /**
+   * Errors of Node's HTTP layer, before (or instead of) a request reaching fastify: the parser's (431 headers too
+   * large, 400 malformed) and the deadlines (408). The envelope goes straight to the socket, which is then destroyed,
+   * as Node itself does; nothing is journaled or tapped (there may be no request to speak of).
+   */
+  function onClientError(err: Error & { code?: string; reason?: unknown }, socket: Socket): void {
+    if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    const inFlight = (socket as HttpSocket)._httpMessage ?? undefined;
+    let ve: VenueError;
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      if (inFlight === undefined) {
+        closes.headers_deadline++;
+        ve = venueError('REQUEST_TIMEOUT', `request line and headers not received within ${headersDeadline} ms`);
+      } else {
+        closes.body_deadline++;
+        ve = venueError('REQUEST_TIMEOUT', `request not received in full within ${requestDeadline} ms`);
+      }
+    } else if (err.code === 'HPE_HEADER_OVERFLOW') {
+      closes.header_overflow++;
+      ve = venueError('HEADERS_TOO_LARGE', `request line and headers over ${headerLimit} bytes`);
+    } else if (err.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW') {
+      closes.malformed++;
+      ve = venueError('BODY_TOO_LARGE', 'chunk extensions too large');
+    } else {
+      closes.malformed++;
+      const why = typeof err.reason === 'string' && err.reason !== '' ? ` (${err.reason})` : '';
+      ve = venueError('BAD_HTTP', `${err.code ?? 'parse error'}${why}`);
+    }
+    // Only while no byte of an answer went out on this socket (else the client would read a corrupt stream).
+    if (socket.writable && inFlight?.headersSent !== true) {
+      const now = clock.now();
+      const url = inFlight?.req?.url;
+      const path = url === undefined ? '' : url.split('?', 1)[0]!;
+      const d = publicLimiter.peek(socket.remoteAddress ?? '', path, now);
+      const body = envelope(ve.retCode, ve.retMsg, undefined, undefined, now);
+      socket.write(
+        `HTTP/1.1 ${ve.http} ${STATUS_CODES[ve.http] ?? 'Error'}\r\n` +
+          `content-type: ${CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n` +
+          `timenow: ${now}\r\ntraceid: ${tracePrefix}${(++traceSeq).toString(16)}\r\nret_code: ${ve.retCode}\r\n` +
+          `x-bapi-limit: ${d.limit}\r\nx-bapi-limit-status: ${d.remaining}\r\nx-bapi-limit-reset-timestamp: ${d.resetAt}\r\n` +
+          `\r\n${body}`,
+      );
+    }
+    socket.destroy();
+  }
 
   return {
     app,
@@ -626,6 +768,7 @@ export function createRestApp(opts: RestOptions): RestApp {
     privatePost(path, handler, o) {
       app.post(path, privateRoute('POST', path, handler, o?.write === true, o?.units));
     },
+    httpStats: () => ({ closes: { ...closes }, limits }),
   };
 }
 

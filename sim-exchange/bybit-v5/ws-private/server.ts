@@ -23,7 +23,7 @@ import { VenueError, CATALOGUE } from '../errors.ts';
 import { orderStreamText, executionStreamJson, positionStreamJson, walletJson } from '../serialize.ts';
 import { emptyPosition } from '../../accounts/position.ts';
 import type { WsConn, WsLogger } from '../ws/connection.ts';
-import { opOf, opReply, reqIdOf } from '../ws/frames.ts';
+import { argName, BadArgs, checkArgCaps, clip, opOf, opReply, reqIdOf, type ArgCapRefusals, type ArgCaps } from '../ws/frames.ts';
 import { DcpGuard, DCP_TOPIC } from './dcp.ts';
 
 /** Topic families in the order their messages are sent for one command. */
@@ -49,6 +49,9 @@ export interface PrivateChannelDeps {
   readonly ids: IdSource;
   readonly dcp: DcpGuard;
   readonly logger?: WsLogger | undefined;
+  /** Subscribe/unsubscribe args caps (ws/frames.ts checkArgCaps) and their refusal counters. */
+  readonly caps: ArgCaps;
+  readonly refusals: ArgCapRefusals;
 }
 
 export class PrivateChannel {
@@ -81,7 +84,7 @@ export class PrivateChannel {
       case 'unsubscribe':
         return this.subscription(conn, op, msg['args'], reqId);
       default:
-        conn.send(opReply(false, `error:invalid op "${clip(op)}"`, conn.connId, reqId, op));
+        conn.send(opReply(false, `error:invalid op "${clip(op)}"`, conn.connId, reqId, clip(op)));
     }
   }
 
@@ -142,15 +145,20 @@ export class PrivateChannel {
       return;
     }
     const uid = conn.uid;
-    const bad: string[] = [];
+    const refused = checkArgCaps(op, args, conn.topics, this.deps.caps, this.deps.refusals);
+    if (refused !== undefined) {
+      conn.send(opReply(false, refused, conn.connId, reqId, op));
+      return;
+    }
+    const bad = new BadArgs();
     const seen = new Set<string>();
     for (const a of args) {
-      if (typeof a !== 'string' || !PRIVATE_TOPICS.has(a)) bad.push(`Invalid topic: ${clip(String(typeof a === 'string' ? a : JSON.stringify(a)))}`);
-      else if (op === 'subscribe' && (conn.topics.has(a) || seen.has(a))) bad.push(`error:already subscribed,topic:${a}`);
-      seen.add(String(a));
+      if (typeof a !== 'string' || !PRIVATE_TOPICS.has(a)) bad.add(`Invalid topic: ${argName(a)}`);
+      else if (op === 'subscribe' && (conn.topics.has(a) || seen.has(a))) bad.add(`error:already subscribed,topic:${a}`);
+      if (typeof a === 'string') seen.add(a);
     }
-    if (bad.length > 0) {
-      conn.send(opReply(false, bad.join('; '), conn.connId, reqId, op));
+    if (bad.count > 0) {
+      conn.send(opReply(false, bad.text(), conn.connId, reqId, op));
       return;
     }
     for (const t of args as string[]) {
@@ -280,10 +288,6 @@ function familyMask(topics: ReadonlySet<string>): number {
     for (const t of FAMILIES[f]!) if (topics.has(t)) m |= 1 << f;
   }
   return m;
-}
-
-function clip(s: string, n = 64): string {
-  return s.length > n ? `${s.slice(0, n)}…` : s;
 }
 
 /** `{"req_id":…,"op":"pong","args":["<ms>"],"conn_id":…}` (compact: bybit-api matches `"op":"pong"`). */

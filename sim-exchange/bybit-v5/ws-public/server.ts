@@ -3,13 +3,15 @@
  * unsubscribe. The topics themselves live in feed.ts. Only linear lists symbols: on the other categories every topic
  * is invalid (the venue lists nothing there), so their subscribes get the failure reply.
  *
- * A request with any bad arg fails as a whole (`success:false`, ret_msg listing each bad arg) and changes nothing:
- * unknown topic or symbol → "Invalid topic: <topic>"; a topic this connection already has (or twice in one request)
- * → "error:already subscribed,topic:<topic>". Unsubscribing a valid topic the connection does not have succeeds.
- * On subscribe the ack goes first, then each topic's snapshot.
+ * A request over the args caps (ws/frames.ts checkArgCaps: Bybit's per-request and per-connection args limits) is
+ * refused before any topic is looked at. A request with any bad arg fails as a whole (`success:false`, ret_msg naming
+ * the first few bad args, then how many more) and changes nothing: unknown topic or symbol → "Invalid topic: <topic>";
+ * a topic this connection already has (or twice in one request) → "error:already subscribed,topic:<topic>".
+ * Unsubscribing a valid topic the connection does not have succeeds. On subscribe the ack goes first, then each
+ * topic's snapshot. Every reply is bounded (≤ ~1 KiB plus the echoed req_id) whatever the frame holds.
  */
 import type { WsConn } from '../ws/connection.ts';
-import { opOf, opReply, reqIdOf, type ReqId } from '../ws/frames.ts';
+import { argName, BadArgs, checkArgCaps, clip, opOf, opReply, reqIdOf, type ArgCapRefusals, type ArgCaps, type ReqId } from '../ws/frames.ts';
 import type { PublicFeed, FeedTopic } from './feed.ts';
 
 export type PublicCategory = 'linear' | 'spot' | 'inverse' | 'option';
@@ -18,6 +20,8 @@ export class PublicChannel {
   constructor(
     private readonly feed: PublicFeed,
     readonly category: PublicCategory,
+    private readonly caps: ArgCaps,
+    private readonly refusals: ArgCapRefusals,
   ) {}
 
   /** One parsed frame from a public connection. Never throws. */
@@ -34,7 +38,7 @@ export class PublicChannel {
       case 'unsubscribe':
         return this.subscription(conn, op, msg['args'], reqId);
       default:
-        conn.send(opReply(false, `error:invalid op "${clip(op)}"`, conn.connId, reqId, op));
+        conn.send(opReply(false, `error:invalid op "${clip(op)}"`, conn.connId, reqId, clip(op)));
     }
   }
 
@@ -53,18 +57,23 @@ export class PublicChannel {
       conn.send(opReply(false, 'error:args must be a non-empty array of topics', conn.connId, reqId, op));
       return;
     }
-    const bad: string[] = [];
+    const refused = checkArgCaps(op, args, conn.topics, this.caps, this.refusals);
+    if (refused !== undefined) {
+      conn.send(opReply(false, refused, conn.connId, reqId, op));
+      return;
+    }
+    const bad = new BadArgs();
     const topics: FeedTopic[] = [];
     const seen = new Set<string>();
     for (const a of args) {
       const t = typeof a === 'string' ? this.lookup(a) : undefined;
-      if (t === undefined) bad.push(`Invalid topic: ${clip(typeof a === 'string' ? a : String(JSON.stringify(a)))}`);
-      else if (op === 'subscribe' && (conn.topics.has(t.name) || seen.has(t.name))) bad.push(`error:already subscribed,topic:${t.name}`);
+      if (t === undefined) bad.add(`Invalid topic: ${argName(a)}`);
+      else if (op === 'subscribe' && (conn.topics.has(t.name) || seen.has(t.name))) bad.add(`error:already subscribed,topic:${t.name}`);
       else topics.push(t);
       if (t !== undefined) seen.add(t.name);
     }
-    if (bad.length > 0) {
-      conn.send(opReply(false, bad.join('; '), conn.connId, reqId, op));
+    if (bad.count > 0) {
+      conn.send(opReply(false, bad.text(), conn.connId, reqId, op));
       return;
     }
     conn.send(opReply(true, '', conn.connId, reqId, op));
@@ -77,8 +86,4 @@ export class PublicChannel {
       }
     }
   }
-}
-
-function clip(s: string, n = 64): string {
-  return s.length > n ? `${s.slice(0, n)}…` : s;
 }

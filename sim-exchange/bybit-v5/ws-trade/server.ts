@@ -4,8 +4,8 @@
  *
  * Request `{"reqId":"…","header":{"X-BAPI-TIMESTAMP":"…","X-BAPI-RECV-WINDOW":"…"},"op":"order.create","args":[{…}]}`.
  * Checks, in this order, each answered in the response shape with `data:{}`:
- *   not authenticated → 10003 (WS_NOT_AUTHED); reqId not a string/number of ≤ 36 chars → 10001; reqId already used
- *   on this connection → 20006; timestamp outside [now - recvWindow, now + 1000) → 10002 (timestampError);
+ *   not authenticated → 10003 (WS_NOT_AUTHED); reqId not a string/number of ≤ 36 chars → 10001; reqId among the
+ *   last `reqIdWindow` (default 4096) used on this connection → 20006; timestamp outside [now - recvWindow, now + 1000) → 10002 (timestampError);
  *   read-only key → 10005; args not exactly one object → 10001; rate limit (units = batch size) → 10006;
  *   then the handler (its VenueError, or 10016 for anything unexpected).
  * Response `{"reqId","retCode","retMsg","op","data","retExtInfo","header":{X-Bapi-Limit*,Traceid,Timenow},"connId"}`;
@@ -52,8 +52,20 @@ const OPS: ReadonlyMap<string, OpSpec> = new Map<string, OpSpec>([
 
 /** Bybit: reqId ≤ 36 characters. */
 export const MAX_REQ_ID_LENGTH = 36;
-/** reqIds remembered per connection for the duplicate check (oldest forgotten first). */
-export const REQ_ID_MEMORY = 100_000;
+/**
+ * Default of `reqIdWindow`: the reqIds a connection remembers for the duplicate check (20006), the most recent ones
+ * (the oldest is forgotten first).
+ *
+ * Why a window is enough: a duplicate reqId matters when a client re-sends a request on the same connection (a reply
+ * timeout, a retry bug). The check runs before the timestamp check, and a re-sent request that carries its original
+ * X-BAPI-TIMESTAMP is refused anyway (10002) once it is older than its recv window (default 5 s): so the window only
+ * has to cover one recv window of the connection's traffic. A connection sends at most `maxInboundPerSec` frames a
+ * second (500 by default), so 2,500 reqIds cover 5 s at that flood cap; 4,096 cover 8 s at the cap and minutes at
+ * Bybit's order rate limits (10 requests/s per order endpoint). Memory: ≤ 4,096 × ~100 bytes ≈ 400 KB per connection
+ * (reqIds are ≤ 36 characters), against ~10 MB for the 100,000 remembered before. A client that raises its recv
+ * window past what the window covers at its send rate can get a re-send past the check; raise the setting then.
+ */
+export const DEFAULT_TRADE_REQ_ID_WINDOW = 4096;
 const UINT = /^\d{1,16}$/;
 
 export interface TradeChannelDeps {
@@ -66,6 +78,8 @@ export interface TradeChannelDeps {
   readonly logger?: WsLogger | undefined;
   /** Venue faults (processing latency of order ops); the hook is undefined while none is active. */
   readonly faults?: TradeFaultGate | undefined;
+  /** reqIds remembered per connection for the duplicate check; DEFAULT_TRADE_REQ_ID_WINDOW when absent. */
+  readonly reqIdWindow?: number | undefined;
 }
 
 /** Processing latency of /v5/trade order ops (sim-exchange/faults/): FIFO per connection. */
@@ -81,6 +95,8 @@ export interface TradeFaultGate {
 interface TradeState {
   key: ApiKeyRecord | undefined;
   readonly reqIds: Set<string>;
+  /** The connection closed (an op deferred by a fault may still run): nothing more is remembered. */
+  gone: boolean;
 }
 
 const EMPTY = Object.freeze({});
@@ -88,8 +104,27 @@ const EMPTY = Object.freeze({});
 export class TradeChannel {
   private readonly state = new WeakMap<WsConn, TradeState>();
   private traceSeq = 0;
+  private readonly reqIdWindow: number;
+  /** reqIds remembered across open connections. */
+  private remembered = 0;
 
-  constructor(private readonly deps: TradeChannelDeps) {}
+  constructor(private readonly deps: TradeChannelDeps) {
+    this.reqIdWindow = Math.max(1, deps.reqIdWindow ?? DEFAULT_TRADE_REQ_ID_WINDOW);
+  }
+
+  /** The connection closed: forget its reqIds. */
+  closed(conn: WsConn): void {
+    const s = this.state.get(conn);
+    if (s === undefined) return;
+    this.remembered -= s.reqIds.size;
+    s.reqIds.clear();
+    s.gone = true;
+  }
+
+  /** reqIds remembered for the duplicate check, all open connections (bounded by connections × reqIdWindow). */
+  reqIdsRemembered(): number {
+    return this.remembered;
+  }
 
   /** One parsed frame from a /v5/trade connection. Never throws. */
   message(conn: WsConn, msg: Record<string, unknown>): void {
@@ -139,7 +174,7 @@ export class TradeChannel {
 
   private stateOf(conn: WsConn): TradeState {
     let s = this.state.get(conn);
-    if (s === undefined) this.state.set(conn, (s = { key: undefined, reqIds: new Set() }));
+    if (s === undefined) this.state.set(conn, (s = { key: undefined, reqIds: new Set(), gone: false }));
     return s;
   }
 
@@ -183,8 +218,14 @@ export class TradeChannel {
     if (reqId !== undefined) {
       const id = String(reqId);
       if (s.reqIds.has(id)) throw venueError('WS_DUP_REQ_ID');
-      s.reqIds.add(id);
-      if (s.reqIds.size > REQ_ID_MEMORY) s.reqIds.delete(s.reqIds.values().next().value!);
+      if (!s.gone) {
+        s.reqIds.add(id);
+        this.remembered++;
+      }
+      if (s.reqIds.size > this.reqIdWindow) {
+        s.reqIds.delete(s.reqIds.values().next().value!);
+        this.remembered--;
+      }
     }
     const signedAt = checkTimestamp(msg['header'], now);
     if (key.readOnly) throw venueError('PERMISSION');

@@ -4,7 +4,9 @@
  *
  * - send(): drops silently once the socket is closing; applies the configured latency (a per-connection FIFO so
  *   jittered delays never reorder frames); closes the socket with 1013 "slow consumer" instead of buffering more than
- *   `maxBufferedBytes` (socket.bufferedAmount + frames still waiting for their delay);
+ *   `maxBufferedBytes` (socket.bufferedAmount + frames still waiting for their delay); reports what it buffers to the
+ *   gateway's OutboundBudget, which closes the largest buffers with 1013 when all connections together hold more
+ *   than `maxTotalBufferedBytes`;
  * - admit(): the inbound flood budget, `maxInboundPerSec` messages in a fixed one-second window, else close 1008;
  * - touch(): the idle timer, reset by every inbound frame and ws ping; an idle connection is closed with 1000.
  *
@@ -52,6 +54,8 @@ export interface ConnEnv {
   readonly tap?: WsTap | undefined;
   readonly logger?: WsLogger | undefined;
   readonly counters: CloseCounters;
+  /** The process-wide (per gateway) budget of outbound bytes buffered across connections; none when absent. */
+  readonly budget?: OutboundBudget | undefined;
 }
 
 export interface CloseCounters {
@@ -94,6 +98,10 @@ export class WsConn implements WsConnView {
   private queueTimer: NodeJS.Timeout | undefined;
   private lastDue = 0;
   private closing = false;
+  /** Buffered bytes as last reported to the OutboundBudget (its running total holds this value). */
+  budgetBytes = 0;
+  /** When the connection opened (performance.now()): the budget's tie-break, oldest first. */
+  readonly openedAt = performance.now();
 
   constructor(
     readonly socket: WebSocket,
@@ -107,6 +115,19 @@ export class WsConn implements WsConnView {
   ) {
     this.idleMs = idleMs;
     this.touch();
+    const budget = env.budget;
+    if (budget !== undefined) {
+      budget.add(this);
+      // The kernel took the buffered bytes: tell the budget (the next send would too, but a stuck-then-drained
+      // connection may send nothing for a while).
+      const raw = (socket as unknown as { _socket?: { on(e: 'drain', f: () => void): void } | null })._socket;
+      raw?.on('drain', () => this.report());
+    }
+  }
+
+  /** Outbound bytes this connection holds now: the socket's buffer plus frames still waiting for their delay. */
+  get buffered(): number {
+    return this.socket.bufferedAmount + this.queuedBytes;
   }
 
   get open(): boolean {
@@ -128,6 +149,7 @@ export class WsConn implements WsConnView {
       this.queue.push({ due, text, bytes, size });
       this.queuedBytes += size;
       this.armQueue();
+      this.report();
       return;
     }
     this.write(text, bytes);
@@ -197,9 +219,10 @@ export class WsConn implements WsConnView {
     }
   }
 
-  /** Stops the timers; called on close (by us or by the peer). */
+  /** Stops the timers and leaves the budget; called on close (by us or by the peer). */
   dispose(): void {
     this.closing = true;
+    this.env.budget?.remove(this);
     if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
     if (this.queueTimer !== undefined) clearTimeout(this.queueTimer);
     this.idleTimer = undefined;
@@ -218,6 +241,13 @@ export class WsConn implements WsConnView {
     if (tap !== undefined) this.tapFrame(tap, 'out', text);
     if (bytes === undefined) socket.send(text);
     else socket.send(bytes, TEXT_FRAME);
+    this.report();
+  }
+
+  /** Tells the budget how much this connection buffers now (may close connections, this one included). */
+  private report(): void {
+    if (this.closing) return;
+    this.env.budget?.update(this, this.buffered);
   }
 
   private slowConsumer(): void {
@@ -270,6 +300,99 @@ export class WsConn implements WsConnView {
       hook(e);
     } catch (err) {
       this.env.logger?.error({ err, connId: this.connId }, 'ws journal hook threw');
+    }
+  }
+}
+
+/**
+ * The budget of outbound bytes buffered across every open connection of one gateway (`maxTotalBufferedBytes`), on
+ * top of each connection's own cap: without it N slow consumers may hold N × maxBufferedBytes.
+ *
+ * Each connection reports its buffered bytes (socket.bufferedAmount + delayed frames) after every send and when its
+ * socket drains; the running total is an estimate (a connection that drained part of its buffer and sent nothing
+ * since is counted high), so no connection is closed on it: when the estimate is over the limit the budget measures
+ * every connection exactly (at most once per `minIntervalMs`, a timer catching up when a check was skipped) and, if
+ * really over, closes connections with 1013 largest buffer first (ties: oldest connection first) until the total is
+ * within the limit. A connection that reads keeps a near-empty buffer, so it is the last one chosen.
+ *
+ * A closed connection leaves the total at once; its bytes stay in memory until ws destroys the socket (the close
+ * frame waits behind them; at most the close timeout, 5 s, when the peer never reads).
+ */
+export class OutboundBudget {
+  /** Running estimate of the bytes buffered by the members (Σ their last reports). */
+  private total = 0;
+  private readonly members = new Set<WsConn>();
+  private lastExact = -Infinity;
+  private timer: NodeJS.Timeout | undefined;
+  /** Connections closed by the budget since start. */
+  closes = 0;
+
+  constructor(
+    readonly limit: number,
+    private readonly logger?: WsLogger | undefined,
+    private readonly minIntervalMs = 5,
+  ) {}
+
+  add(conn: WsConn): void {
+    this.members.add(conn);
+    conn.budgetBytes = 0;
+  }
+
+  remove(conn: WsConn): void {
+    if (!this.members.delete(conn)) return;
+    this.total -= conn.budgetBytes;
+    conn.budgetBytes = 0;
+  }
+
+  update(conn: WsConn, bytes: number): void {
+    if (!this.members.has(conn)) return;
+    this.total += bytes - conn.budgetBytes;
+    conn.budgetBytes = bytes;
+    if (this.total > this.limit) this.enforce();
+  }
+
+  /** Exact bytes buffered by the open connections now (refreshes the estimate). */
+  measure(): number {
+    let total = 0;
+    for (const c of this.members) {
+      const b = c.buffered;
+      c.budgetBytes = b;
+      total += b;
+    }
+    this.total = total;
+    return total;
+  }
+
+  dispose(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.members.clear();
+    this.total = 0;
+  }
+
+  private enforce(): void {
+    const now = performance.now();
+    if (now - this.lastExact < this.minIntervalMs) {
+      if (this.timer === undefined) {
+        this.timer = setTimeout(() => {
+          this.timer = undefined;
+          if (this.total > this.limit) this.enforce();
+        }, this.minIntervalMs - (now - this.lastExact));
+        this.timer.unref();
+      }
+      return;
+    }
+    this.lastExact = now;
+    if (this.measure() <= this.limit) return;
+    const victims = [...this.members].filter((c) => c.budgetBytes > 0).sort((a, b) => b.budgetBytes - a.budgetBytes || a.openedAt - b.openedAt);
+    for (const c of victims) {
+      if (this.total <= this.limit) break;
+      this.closes++;
+      this.logger?.warn(
+        { connId: c.connId, channel: c.channel, buffered: c.budgetBytes, totalBuffered: this.total, budget: this.limit },
+        'ws buffer budget exceeded: closing the largest slow consumer 1013',
+      );
+      c.close(CLOSE.TRY_AGAIN_LATER, 'slow consumer: venue buffer budget');
     }
   }
 }

@@ -9,9 +9,15 @@
  *   anything else                         HTTP 404, socket destroyed
  *
  * Per connection (ws/connection.ts): compact-JSON pong on every path; a garbage frame (binary, not JSON, not an
- * object) gets an error reply in the path's shape and the connection stays up; flood → 1008; frame > maxPayload →
- * 1009 (by ws); slow consumer → 1013; idle → 1000. Private and trade URLs accept `?max_active_time=30s..600s` (or
- * `1m..10m`), which replaces the idle limit for that connection.
+ * object) gets an error reply in the path's shape and the connection stays up; a handler that throws still answers
+ * (an error reply in the path's shape); flood → 1008; frame > maxPayload → 1009 (by ws); slow consumer → 1013; idle
+ * → 1000. Private and trade URLs accept `?max_active_time=30s..600s` (or `1m..10m`), which replaces the idle limit
+ * for that connection.
+ *
+ * Budgets (every one a WsDeps setting, defaults below, docs/websocket.md "Budgets"): outbound bytes buffered per
+ * connection (maxBufferedBytes) and across all connections of the gateway (maxTotalBufferedBytes, OutboundBudget in
+ * connection.ts), subscribe args per request / per connection (subscribeCaps, Bybit's limits), and the reqIds a
+ * /v5/trade connection remembers for its duplicate check (tradeReqIdWindow).
  */
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -21,13 +27,13 @@ import type { Clock } from '../../clock.ts';
 import type { IdSource } from '../../ids.ts';
 import type { KeyStore } from '../auth.ts';
 import { RateLimiter, BYBIT_LINEAR_LIMITS, BYBIT_DEFAULT_LIMIT } from '../rate-limit.ts';
-import { WsConn, CLOSE, type Channel, type ConnEnv, type ConnPolicy, type CloseCounters, type WsJournalEvent, type WsLogger } from './connection.ts';
-import { parseFrame, opReply } from './frames.ts';
+import { WsConn, CLOSE, OutboundBudget, type Channel, type ConnEnv, type ConnPolicy, type CloseCounters, type WsJournalEvent, type WsLogger } from './connection.ts';
+import { parseFrame, opReply, type ArgCaps, type ArgCapRefusals } from './frames.ts';
 import { PublicFeed, type BookDepth } from '../ws-public/feed.ts';
 import { PublicChannel, type PublicCategory } from '../ws-public/server.ts';
 import { PrivateChannel } from '../ws-private/server.ts';
 import { DcpGuard } from '../ws-private/dcp.ts';
-import { TradeChannel, type TradeFaultGate } from '../ws-trade/server.ts';
+import { TradeChannel, DEFAULT_TRADE_REQ_ID_WINDOW, type TradeFaultGate } from '../ws-trade/server.ts';
 import type { WsTap } from '../tap.ts';
 
 export type { WsJournalEvent, WsLogger, Channel } from './connection.ts';
@@ -36,6 +42,28 @@ export const DEFAULT_MAX_PAYLOAD = 64 * 1024;
 export const DEFAULT_MAX_INBOUND_PER_SEC = 500;
 export const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_IDLE_MS = 10 * 60_000;
+/** Outbound bytes all connections of one gateway may buffer together (on top of the per-connection cap). */
+export const DEFAULT_MAX_TOTAL_BUFFERED_BYTES = 256 * 1024 * 1024;
+/** Bybit's public "args limits" ([doc:websocket/wss-authentication] "Public channel - Args limits"). */
+export const BYBIT_ARGS_CHARS = 21_000;
+export const BYBIT_SPOT_ARGS_PER_REQUEST = 10;
+export const BYBIT_OPTION_ARGS_PER_CONNECTION = 2000;
+
+/** The paths whose subscribe/unsubscribe args are capped. */
+export type ArgCapPath = PublicCategory | 'private';
+
+/**
+ * Default args caps: Bybit's for the public paths ("for one public connection, you cannot have length of args array
+ * over 21,000 characters"; spot ≤ 10 args per request; option ≤ 2000 args per connection; no count limit for
+ * futures), and the 21,000-character cap on /v5/private too (13 topics exist there; the cap only bounds garbage).
+ */
+export const DEFAULT_ARG_CAPS: Readonly<Record<ArgCapPath, ArgCaps>> = {
+  linear: { maxChars: BYBIT_ARGS_CHARS, maxPerRequest: Infinity, maxPerConnection: Infinity },
+  inverse: { maxChars: BYBIT_ARGS_CHARS, maxPerRequest: Infinity, maxPerConnection: Infinity },
+  spot: { maxChars: BYBIT_ARGS_CHARS, maxPerRequest: BYBIT_SPOT_ARGS_PER_REQUEST, maxPerConnection: Infinity },
+  option: { maxChars: BYBIT_ARGS_CHARS, maxPerRequest: Infinity, maxPerConnection: BYBIT_OPTION_ARGS_PER_CONNECTION },
+  private: { maxChars: BYBIT_ARGS_CHARS, maxPerRequest: Infinity, maxPerConnection: Infinity },
+};
 
 export interface WsDeps {
   venue: Venue;
@@ -57,6 +85,20 @@ export interface WsDeps {
   maxInboundPerSec?: number;
   /** Outbound bytes a connection may have buffered; more → close 1013 ("slow consumer"). Default 8 MiB. */
   maxBufferedBytes?: number;
+  /**
+   * Outbound bytes all connections of this gateway may have buffered together; over it, the connections holding the
+   * most are closed with 1013 ("slow consumer: venue buffer budget") until the total is back within it. Default
+   * 256 MiB; Infinity = none.
+   */
+  maxTotalBufferedBytes?: number;
+  /**
+   * Subscribe/unsubscribe args caps per path, overriding DEFAULT_ARG_CAPS field by field (Bybit's limits: 21,000
+   * characters of args per connection; spot 10 args per request; option 2000 args per connection). Over a cap the
+   * request is refused as a whole: `success:false`, `ret_msg` "args size >N" / "args length >N characters per connection".
+   */
+  subscribeCaps?: Partial<Record<ArgCapPath, Partial<ArgCaps>>>;
+  /** reqIds a /v5/trade connection remembers for the duplicate check (20006), most recent first. Default 4096. */
+  tradeReqIdWindow?: number;
   /** No inbound frame or ping for this long → close 1000. Default 10 min (Bybit). */
   idleMs?: number;
   /** Milliseconds per unit of the venue's DCP window (seconds on Bybit: 1000). Tests shorten it. */
@@ -69,6 +111,12 @@ export interface WsDeps {
   feed?: { bookCadenceMs?: Partial<Record<BookDepth, number>>; tickerMs?: number; level1RefreshMs?: number };
 }
 
+/** The settings a SimOptions caller may pass (every budget, docs/websocket.md "Budgets"). */
+export type WsSettings = Pick<
+  WsDeps,
+  'maxPayload' | 'maxInboundPerSec' | 'maxBufferedBytes' | 'maxTotalBufferedBytes' | 'idleMs' | 'subscribeCaps' | 'tradeReqIdWindow'
+>;
+
 export interface WsStats {
   /** Open connections per path. */
   connections: Record<string, number>;
@@ -80,6 +128,21 @@ export interface WsStats {
   dcpPending: number[];
   /** Subscribers per public topic (topics with at least one). */
   topics: Record<string, number>;
+  /** The process-wide (per gateway) budget of buffered outbound bytes. */
+  buffer: {
+    /** Bytes buffered now across open connections (socket buffers + frames waiting for their delay). */
+    bytes: number;
+    /** maxTotalBufferedBytes. */
+    budget: number;
+    /** Connections closed with 1013 because the total was over the budget, since start. */
+    closes: number;
+  };
+  /** Subscribe/unsubscribe requests refused by an args cap since start, by cap (all paths). */
+  subscribeRefusals: ArgCapRefusals;
+  /** reqIds remembered by /v5/trade connections for the duplicate check (all connections). */
+  tradeReqIds: number;
+  /** The budgets in force, by name (docs/security.md): what /metrics shows as mmvenue_budget{budget}. */
+  limits: Record<string, number>;
 }
 
 export interface WsDropFilter {
@@ -140,7 +203,10 @@ export function attachWebSockets(server: http.Server, deps: WsDeps): WsGateway {
   const logger = deps.logger;
   const counters: CloseCounters = { slowConsumer: 0, flood: 0, idle: 0 };
   const tap = deps.tap;
-  const env: ConnEnv = { clock: deps.clock, delayMs: deps.delayMs, onMessage: deps.onMessage?.bind(deps), tap, logger, counters };
+  const budget = new OutboundBudget(deps.maxTotalBufferedBytes ?? DEFAULT_MAX_TOTAL_BUFFERED_BYTES, logger);
+  const env: ConnEnv = { clock: deps.clock, delayMs: deps.delayMs, onMessage: deps.onMessage?.bind(deps), tap, logger, counters, budget };
+  const refusals: ArgCapRefusals = { perRequest: 0, perConnection: 0, chars: 0 };
+  const caps = (path: ArgCapPath): ArgCaps => ({ ...DEFAULT_ARG_CAPS[path], ...deps.subscribeCaps?.[path] });
   const policy: ConnPolicy = {
     maxInboundPerSec: deps.maxInboundPerSec ?? DEFAULT_MAX_INBOUND_PER_SEC,
     maxBufferedBytes: deps.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES,
@@ -149,7 +215,7 @@ export function attachWebSockets(server: http.Server, deps: WsDeps): WsGateway {
   const limiter = deps.limiter ?? new RateLimiter(BYBIT_LINEAR_LIMITS, BYBIT_DEFAULT_LIMIT);
   const feed = new PublicFeed({ venue: deps.venue, clock: deps.clock, logger, ...deps.feed });
   const dcp = new DcpGuard(deps.venue, deps.dcpUnitMs ?? 1000, logger, deps.onDcp?.bind(deps));
-  const priv = new PrivateChannel({ venue: deps.venue, clock: deps.clock, keys: deps.keys, ids: deps.ids, dcp, logger });
+  const priv = new PrivateChannel({ venue: deps.venue, clock: deps.clock, keys: deps.keys, ids: deps.ids, dcp, logger, caps: caps('private'), refusals });
   const trade = new TradeChannel({
     venue: deps.venue,
     clock: deps.clock,
@@ -158,7 +224,21 @@ export function attachWebSockets(server: http.Server, deps: WsDeps): WsGateway {
     tracePrefix: deps.ids.uuid().replace(/-/g, '').slice(0, 24),
     logger,
     faults: deps.tradeFaults,
+    reqIdWindow: deps.tradeReqIdWindow ?? DEFAULT_TRADE_REQ_ID_WINDOW,
   });
+
+  const limits: Record<string, number> = {
+    ws_buffered_bytes_per_connection: policy.maxBufferedBytes,
+    ws_buffered_bytes_total: budget.limit,
+    ws_inbound_per_second: policy.maxInboundPerSec,
+    ws_frame_bytes: deps.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+    ws_idle_ms: policy.idleMs,
+    ws_subscribe_args_chars_per_connection: caps('linear').maxChars,
+    ws_subscribe_args_per_request: caps('linear').maxPerRequest,
+    ws_subscribe_args_per_request_spot: caps('spot').maxPerRequest,
+    ws_subscribe_args_per_connection_option: caps('option').maxPerConnection,
+    ws_trade_req_id_window: deps.tradeReqIdWindow ?? DEFAULT_TRADE_REQ_ID_WINDOW,
+  };
 
   const wssOptions: ServerOptions & { closeTimeout: number } = {
     noServer: true,
@@ -171,11 +251,11 @@ export function attachWebSockets(server: http.Server, deps: WsDeps): WsGateway {
   // A garbage frame has no op or req_id to echo (frames that are JSON objects go to the channel, unknown ops too).
   const successShape = (conn: WsConn, why: string): string => opReply(false, why, conn.connId, undefined, '');
   for (const [path, category] of Object.entries(PUBLIC_PATHS)) {
-    const ch = new PublicChannel(feed, category);
+    const ch = new PublicChannel(feed, category, caps(category), refusals);
     routes.set(path, route('public', (c, m) => ch.message(c, m), successShape, (c) => ch.closed(c)));
   }
   routes.set(PRIVATE_PATH, route('private', (c, m) => priv.message(c, m), successShape, (c) => priv.closed(c)));
-  routes.set(TRADE_PATH, route('trade', (c, m) => trade.message(c, m), (c, why) => trade.garbage(c, why), () => {}));
+  routes.set(TRADE_PATH, route('trade', (c, m) => trade.message(c, m), (c, why) => trade.garbage(c, why), (c) => trade.closed(c)));
 
   function route(
     channel: Channel,
@@ -226,7 +306,13 @@ export function attachWebSockets(server: http.Server, deps: WsDeps): WsGateway {
         }
         r.handle(conn, p.msg);
       } catch (err) {
+        // Never silence: the frame still gets an error reply in the path's shape.
         logger?.error({ err, connId: conn.connId, channel: r.channel }, 'ws message handler threw');
+        try {
+          conn.send(r.garbage(conn, 'error:internal error'));
+        } catch {
+          // nothing more to do
+        }
       }
     });
     socket.on('ping', () => conn.touch());
@@ -288,6 +374,10 @@ export function attachWebSockets(server: http.Server, deps: WsDeps): WsGateway {
         closes: { ...counters },
         dcpPending: dcp.pending(),
         topics: feed.stats(),
+        buffer: { bytes: budget.measure(), budget: budget.limit, closes: budget.closes },
+        subscribeRefusals: { ...refusals },
+        tradeReqIds: trade.reqIdsRemembered(),
+        limits,
       };
     },
     async close(): Promise<void> {
@@ -304,6 +394,7 @@ export function attachWebSockets(server: http.Server, deps: WsDeps): WsGateway {
         }
       }
       dcp.close();
+      budget.dispose();
       feed.close();
       priv.shutdown();
       await Promise.all(waits);
