@@ -63,7 +63,7 @@ export async function writeReproBundle(
   const dir = resolve(root, dirName);
   // Belt and braces: whatever the pattern allows, the bundle is a directory strictly inside the root.
   const rel = relative(resolve(root), dir);
-  if (rel === '' || rel.startsWith('..') || isAbsolute(rel) || rel.includes(sep)) throw new ReproNameError(`bundle name "${dirName}" leaves the repro directory`);
+  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel) || rel.includes(sep)) throw new ReproNameError(`bundle name "${dirName}" leaves the repro directory`);
   await mkdir(dir, { recursive: true });
   await journal.sync();
   const journalName = journal.gzipped ? 'journal.jsonl.gz' : 'journal.jsonl';

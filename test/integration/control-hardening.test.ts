@@ -97,10 +97,13 @@ describe('control-plane input', () => {
       expect(r.json['error']).toBe('CTRL_BAD_REQUEST');
     }
     expect((await readdir(dir)).sort(), 'nothing written next to the repro directory').toEqual(before);
-    const ok = await call('POST', '/repro', { name: '.hidden.bundle' });
-    expect(ok.status).toBe(201);
-    expect(ok.json['dir']).toBe(join(root, '.hidden.bundle'));
-    expect(await readdir(root)).toEqual(['.hidden.bundle']);
+    // Dots inside a name are fine, leading ones too: only dot-only names (and separators) are refused.
+    for (const name of ['.hidden.bundle', '..dotted']) {
+      const ok = await call('POST', '/repro', { name });
+      expect(ok.status, name).toBe(201);
+      expect(ok.json['dir']).toBe(join(root, name));
+    }
+    expect((await readdir(root)).sort()).toEqual(['..dotted', '.hidden.bundle']);
   });
 
   it('POST /accounts bounds the uid, so auto-numbering stays exact; a refused body changes nothing', async () => {

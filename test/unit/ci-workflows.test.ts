@@ -101,10 +101,13 @@ describe('soak workflows', () => {
 });
 
 describe('.ci/run', () => {
-  it('installs, runs the tests, then one short scenario end to end', () => {
+  it('installs, typechecks, runs the tests, then one short scenario end to end', () => {
     const text = readFileSync(join(REPO_ROOT, '.ci', 'run'), 'utf8');
     const ci = text.indexOf('npm ci');
+    const typecheck = text.indexOf('npm run typecheck');
     const test = text.indexOf('npm test');
+    expect(typecheck, 'vitest does not check types').toBeGreaterThan(ci);
+    expect(test).toBeGreaterThan(typecheck);
     const scenario = text.search(/npm run mmbench -- run SC-\d{3}/);
     expect(ci).toBeGreaterThanOrEqual(0);
     expect(test).toBeGreaterThan(ci);

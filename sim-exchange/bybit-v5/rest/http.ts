@@ -109,6 +109,8 @@ export interface HttpBudgets {
   keepAliveMs?: number;
   /** Most bytes of request line (URL included) plus headers; over it: 431 / retCode 10001. Default 16 KiB (Node's). */
   headerLimit?: number;
+  /** Most bytes of a request body; over it: 413 / retCode 10001, the connection kept. Default 64 KiB. */
+  bodyLimit?: number;
 }
 
 /** Connections the HTTP layer answered and closed itself, by reason, since the app was made (`RestApp.httpStats`). */
@@ -134,8 +136,6 @@ export interface RestOptions extends HttpBudgets {
   limiter: RateLimiter;
   /** fixed extra delay before responding, in ms, read per request (control plane sets it for benchmarks); 0 = none */
   delayMs?: () => number;
-  /** default 64 KiB */
-  bodyLimit?: number;
   /** Per-IP per-endpoint limit of public routes, per second; default 120. */
   publicLimit?: number;
   /**
