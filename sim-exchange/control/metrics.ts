@@ -23,22 +23,8 @@ export function createVenueMetrics(src: VenueMetricsSources): Registry {
 
   // Commands by kind, counted as the command journal sees them (a listener, one integer add per command).
   const commands = new Map<string, number>();
-  const reported = new Map<string, number>();
   venue.listen({ onCommand: (c) => commands.set(c.cmd, (commands.get(c.cmd) ?? 0) + 1) });
-  new Counter({
-    name: 'mmvenue_commands_total',
-    help: 'State-changing venue commands by kind (refused ones included), from any source',
-    labelNames: ['cmd'],
-    registers: [registry],
-    collect() {
-      // A counter only goes up by increments: add what happened since the last scrape.
-      for (const [cmd, n] of commands) {
-        const d = n - (reported.get(cmd) ?? 0);
-        if (d > 0) this.labels(cmd).inc(d);
-        reported.set(cmd, n);
-      }
-    },
-  });
+  countersFromTotals(registry, 'mmvenue_commands_total', 'State-changing venue commands by kind (refused ones included), from any source', 'cmd', () => commands);
 
   new Gauge({
     name: 'mmvenue_fills',
@@ -127,50 +113,54 @@ export function createVenueMetrics(src: VenueMetricsSources): Registry {
         budgetReported = n;
       },
     });
-    const refusalsReported = new Map<string, number>();
-    new Counter({
-      name: 'mmvenue_ws_subscribe_refusals_total',
-      help: 'WebSocket subscribe/unsubscribe requests refused by an args cap (perRequest, perConnection, chars)',
-      labelNames: ['cap'],
-      registers: [registry],
-      collect() {
-        for (const [cap, n] of Object.entries(ws().subscribeRefusals)) {
-          const d = n - (refusalsReported.get(cap) ?? 0);
-          this.labels(cap).inc(d > 0 ? d : 0);
-          refusalsReported.set(cap, n);
-        }
-      },
-    });
+    countersFromTotals(
+      registry,
+      'mmvenue_ws_subscribe_refusals_total',
+      'WebSocket subscribe/unsubscribe requests refused by an args cap (perRequest, perConnection, chars)',
+      'cap',
+      () => Object.entries(ws().subscribeRefusals),
+    );
   }
   const rest = src.rest;
   if (rest) {
-    const restReported = new Map<string, number>();
-    new Counter({
-      name: 'mmvenue_rest_closes_total',
-      help: 'REST connections the HTTP layer answered and closed (headers/body deadline 408, header overflow 431, malformed 400)',
-      labelNames: ['reason'],
-      registers: [registry],
-      collect() {
-        for (const [reason, n] of Object.entries(rest().closes)) {
-          const d = n - (restReported.get(reason) ?? 0);
-          this.labels(reason).inc(d > 0 ? d : 0);
-          restReported.set(reason, n);
-        }
-      },
-    });
+    countersFromTotals(
+      registry,
+      'mmvenue_rest_closes_total',
+      'REST connections the HTTP layer answered and closed (headers/body deadline 408, header overflow 431, malformed 400)',
+      'reason',
+      () => Object.entries(rest().closes),
+    );
   }
   // Every budget in force (docs/security.md), so a dashboard shows the limits next to what runs into them.
-  {
-    new Gauge({
-      name: 'mmvenue_budget',
-      help: 'Budgets in force: REST deadlines (ms) and sizes (bytes), WebSocket buffers, rates, caps and windows (docs/security.md)',
-      labelNames: ['budget'],
-      registers: [registry],
-      collect() {
-        const all = { ...rest?.().limits, ...ws?.().limits, venue_closed_link_ids_per_account: venue.closedLinkIdWindow };
-        for (const [name, v] of Object.entries(all)) this.labels(name).set(v);
-      },
-    });
-  }
+  new Gauge({
+    name: 'mmvenue_budget',
+    help: 'Budgets in force: REST deadlines (ms) and sizes (bytes), WebSocket buffers, rates, caps and windows (docs/security.md)',
+    labelNames: ['budget'],
+    registers: [registry],
+    collect() {
+      const all = { ...rest?.().limits, ...ws?.().limits, venue_closed_link_ids_per_account: venue.closedLinkIdWindow };
+      for (const [name, v] of Object.entries(all)) this.labels(name).set(v);
+    },
+  });
   return registry;
+}
+
+/**
+ * A labelled counter fed from running totals the venue keeps anyway: at each scrape it adds what each total gained
+ * since the last one (a prom-client counter only goes up by increments).
+ */
+function countersFromTotals(registry: Registry, name: string, help: string, label: string, totals: () => Iterable<[string, number]>): void {
+  const reported = new Map<string, number>();
+  new Counter({
+    name,
+    help,
+    labelNames: [label],
+    registers: [registry],
+    collect() {
+      for (const [key, n] of totals()) {
+        this.labels(key).inc(Math.max(0, n - (reported.get(key) ?? 0)));
+        reported.set(key, n);
+      }
+    },
+  });
 }

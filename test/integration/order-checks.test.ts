@@ -17,7 +17,7 @@ import { DEFAULT_INSTRUMENTS } from '../../sim-exchange/instruments.ts';
 import { RateLimiter, BYBIT_LINEAR_LIMITS, BYBIT_DEFAULT_LIMIT } from '../../sim-exchange/bybit-v5/rate-limit.ts';
 import { createRestApp } from '../../sim-exchange/bybit-v5/rest/http.ts';
 import { registerRoutes } from '../../sim-exchange/bybit-v5/rest/routes.ts';
-import { hmacHex } from '../../sim-exchange/bybit-v5/auth.ts';
+import { signedHeaders } from '../../scenarios/run/load.ts';
 import { LinkIds } from '../../sim-exchange/accounts/account.ts';
 import { startHarness, authArgs, type Harness, type TestClient } from './helpers/ws-harness.ts';
 
@@ -65,14 +65,10 @@ beforeEach(() => {
 async function post(key: Key, path: string, body: unknown): Promise<Envelope> {
   clock.advance(101);
   const text = JSON.stringify(body);
-  const ts = String(clock.now());
   const res = await fetch(`${base}${path}`, {
     method: 'POST',
     body: text,
-    headers: {
-      'X-BAPI-API-KEY': key.apiKey, 'X-BAPI-TIMESTAMP': ts, 'X-BAPI-RECV-WINDOW': '5000',
-      'X-BAPI-SIGN': hmacHex(key.secret, ts + key.apiKey + '5000' + text), 'Content-Type': 'application/json',
-    },
+    headers: { ...signedHeaders(key, text, clock.now()), 'Content-Type': 'application/json' },
   });
   expect(res.status).toBe(200);
   return (await res.json()) as Envelope;
